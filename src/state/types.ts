@@ -1,0 +1,194 @@
+/**
+ * What the engine needs from durable state. Implemented on Azure Table Storage by the
+ * stores in this folder, and by a recording stand-in for `--dry-run`.
+ */
+
+export interface StateOperationOptions {
+  readonly abortSignal?: AbortSignal;
+}
+
+/** The sync cursor: one small versioned record, written with its ETag (STYLE.md §10). */
+export interface CursorRecord {
+  readonly version: 1;
+  /** Adapter-specific opaque cursor; undefined before the first completed page. */
+  readonly value: string | undefined;
+  /**
+   * True once a pass that started from nothing reached the end of the source: from then on
+   * the ledger knows every activity this connector created, so a record the ledger has
+   * never seen can be created without first asking Graph whether it exists.
+   */
+  readonly ledgerComplete: boolean;
+  readonly runId: string | undefined;
+  readonly savedAt: string | undefined;
+  /** ETag of the stored entity; undefined when none is stored yet. */
+  readonly etag: string | undefined;
+}
+
+export type CursorUpdate = Pick<CursorRecord, 'value' | 'ledgerComplete' | 'runId'>;
+
+/** Thrown when the cursor changed since it was read: another run advanced it. */
+export class CursorConflictError extends Error {
+  override readonly name = 'CursorConflictError';
+  constructor() {
+    super('The sync cursor was changed by another run since this run read it.');
+  }
+}
+
+export interface CursorStore {
+  get(options?: StateOperationOptions): Promise<CursorRecord>;
+  /** Saves when `expectedEtag` still matches (undefined: only if none exists); returns the new ETag. */
+  save(update: CursorUpdate, expectedEtag: string | undefined, options?: StateOperationOptions): Promise<string>;
+}
+
+/**
+ * `pending`: a create was about to be sent and its outcome is unknown (look up before
+ * creating again). `synced`: Graph holds the body whose fingerprint is recorded.
+ * `deleted`: the activity was deleted (or never existed) for a withdrawal.
+ */
+export type LedgerState = 'pending' | 'synced' | 'deleted';
+
+export interface LedgerEntry {
+  /** The activity's externalCourseActivityId (derived from the enrollment id). */
+  readonly externalId: string;
+  readonly enrollmentId: string;
+  readonly state: LedgerState;
+  /** Viva Learning's id of the activity; opaque, may contain ':'. */
+  readonly vivaId?: string;
+  /** Fingerprint of the activity body last written. */
+  readonly fingerprint?: string;
+  readonly contentExternalId?: string;
+  readonly learnerObjectId?: string;
+  /** The source record's updatedAt last handled. */
+  readonly sourceUpdatedAt?: string;
+  readonly updatedAt?: string;
+}
+
+export interface LedgerStore {
+  /** Batched read of the entries for these external ids (no full scan); missing ids are absent. */
+  getMany(externalIds: readonly string[], options?: StateOperationOptions): Promise<Map<string, LedgerEntry>>;
+  /** Writes entries as same-partition transactions of at most 100 operations (Replace). */
+  putMany(entries: readonly LedgerEntry[], options?: StateOperationOptions): Promise<void>;
+  /** Every entry, paged under the hood; for `status`, `--full` reconciliation and tests. */
+  list(options?: StateOperationOptions): AsyncIterable<LedgerEntry>;
+}
+
+export interface ContentEntry {
+  readonly externalId: string;
+  readonly vivaId: string;
+  readonly fingerprint: string;
+  readonly updatedAt?: string;
+}
+
+export interface ContentStore {
+  getMany(externalIds: readonly string[], options?: StateOperationOptions): Promise<Map<string, ContentEntry>>;
+  put(entry: ContentEntry, options?: StateOperationOptions): Promise<void>;
+}
+
+/** A learner lookup result: the Entra object id, or a remembered miss. */
+export type LearnerCacheEntry =
+  | { readonly kind: 'found'; readonly objectId: string; readonly resolvedAt: string }
+  | { readonly kind: 'notFound'; readonly resolvedAt: string };
+
+export interface LearnerCache {
+  /** `matchKey` is e.g. "userPrincipalName:ada@contoso.com". Entries older than `maxAgeMs` are ignored. */
+  get(matchKey: string, maxAgeMs: number, options?: StateOperationOptions): Promise<LearnerCacheEntry | undefined>;
+  put(matchKey: string, entry: LearnerCacheEntry, options?: StateOperationOptions): Promise<void>;
+}
+
+export type DeadLetterKind =
+  /** The record breaks the canonical format: retried only when the record itself changes. */
+  | 'invalid'
+  /** Graph or a lookup refused it (400, 403, unknown learner, retries exhausted): retried on later runs. */
+  | 'write';
+
+export interface DeadLetter {
+  /** Stable key: the activity external id, or "line:<hash>" for an unreadable record. */
+  readonly key: string;
+  readonly kind: DeadLetterKind;
+  readonly reason: string;
+  /** Graph's error code and status when Graph refused it. */
+  readonly code?: string;
+  readonly statusCode?: number;
+  readonly enrollmentId?: string;
+  readonly position?: string;
+  /** The record as JSON (canonical form when valid, raw text otherwise), truncated to fit. */
+  readonly record: string;
+  /** Fingerprint of `record`, to tell a changed record from the same one again. */
+  readonly recordFingerprint: string;
+  readonly attempts: number;
+  readonly firstFailedAt: string;
+  readonly lastFailedAt: string;
+  /** Whether later runs should retry it automatically. */
+  readonly retryable: boolean;
+}
+
+export interface DeadLetterStore {
+  get(key: string, options?: StateOperationOptions): Promise<DeadLetter | undefined>;
+  put(letter: DeadLetter, options?: StateOperationOptions): Promise<void>;
+  delete(key: string, options?: StateOperationOptions): Promise<void>;
+  list(options?: StateOperationOptions & { readonly retryableOnly?: boolean }): AsyncIterable<DeadLetter>;
+  count(options?: StateOperationOptions): Promise<number>;
+}
+
+export type RunStatus = 'running' | 'succeeded' | 'partial' | 'failed';
+
+export interface RunCounts {
+  read: number;
+  created: number;
+  updated: number;
+  deleted: number;
+  unchanged: number;
+  failed: number;
+}
+
+export interface RunRecord {
+  readonly runId: string;
+  readonly trigger: string;
+  readonly status: RunStatus;
+  readonly startedAt: string;
+  readonly finishedAt?: string;
+  readonly counts: RunCounts;
+  readonly cursorBefore?: string;
+  readonly cursorAfter?: string;
+  readonly message?: string;
+}
+
+export interface RunHistory {
+  put(run: RunRecord, options?: StateOperationOptions): Promise<void>;
+  get(runId: string, options?: StateOperationOptions): Promise<RunRecord | undefined>;
+  /** Newest first. */
+  listRecent(limit: number, options?: StateOperationOptions): Promise<RunRecord[]>;
+}
+
+export interface Lease {
+  readonly owner: string;
+  readonly expiresAt: string;
+  /** Extends the lease; throws LeaseLostError if another owner took it. */
+  renew(options?: StateOperationOptions): Promise<void>;
+  release(options?: StateOperationOptions): Promise<void>;
+}
+
+export class LeaseLostError extends Error {
+  override readonly name = 'LeaseLostError';
+  constructor(owner: string) {
+    super(`The run lease held by ${owner} was taken by another run.`);
+  }
+}
+
+export interface RunLease {
+  /** Takes the lease if it is free or expired; undefined when another live run holds it. */
+  tryAcquire(owner: string, ttlMs: number, options?: StateOperationOptions): Promise<Lease | undefined>;
+  /** Who holds it now, if anyone (for status output). */
+  current(options?: StateOperationOptions): Promise<{ owner: string; expiresAt: string } | undefined>;
+}
+
+/** Everything durable, as one bundle the engine receives. */
+export interface SyncState {
+  readonly cursor: CursorStore;
+  readonly ledger: LedgerStore;
+  readonly contents: ContentStore;
+  readonly learners: LearnerCache;
+  readonly deadLetters: DeadLetterStore;
+  readonly runs: RunHistory;
+  readonly lease: RunLease;
+}
