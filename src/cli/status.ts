@@ -1,0 +1,42 @@
+import type { RunRecord, SyncState } from '../state/types.js';
+
+export interface StatusReport {
+  readonly cursor: { readonly value: string | null; readonly savedAt: string | null; readonly ledgerComplete: boolean };
+  readonly lease: { readonly owner: string; readonly expiresAt: string } | null;
+  readonly deadLetters: { readonly count: number; readonly recent: readonly { key: string; reason: string; attempts: number; retryable: boolean; position?: string }[] };
+  readonly runs: readonly RunRecord[];
+}
+
+const RECENT_DEAD_LETTERS = 20;
+
+export async function readStatus(state: SyncState): Promise<StatusReport> {
+  const [cursor, lease, count, runs] = await Promise.all([state.cursor.get(), state.lease.current(), state.deadLetters.count(), state.runs.listRecent(10)]);
+  const recent: StatusReport['deadLetters']['recent'][number][] = [];
+  for await (const letter of state.deadLetters.list()) {
+    recent.push({ key: letter.key, reason: letter.reason, attempts: letter.attempts, retryable: letter.retryable, ...(letter.position !== undefined ? { position: letter.position } : {}) });
+    if (recent.length >= RECENT_DEAD_LETTERS) break;
+  }
+  return {
+    cursor: { value: cursor.value ?? null, savedAt: cursor.savedAt ?? null, ledgerComplete: cursor.ledgerComplete },
+    lease: lease ?? null,
+    deadLetters: { count, recent },
+    runs,
+  };
+}
+
+export function formatStatus(status: StatusReport): string {
+  const lines = [
+    `Cursor: ${status.cursor.value ?? '(none: the next run reads everything)'}${status.cursor.savedAt !== null ? ` (saved ${status.cursor.savedAt})` : ''}`,
+    `Run lease: ${status.lease === null ? 'free' : `held by ${status.lease.owner} until ${status.lease.expiresAt}`}`,
+    `Dead letters: ${status.deadLetters.count}`,
+    ...status.deadLetters.recent.map((d) => `  ${d.key}${d.position !== undefined ? ` (${d.position})` : ''}: ${d.reason} [attempts ${d.attempts}${d.retryable ? ', will retry' : ''}]`),
+    'Recent runs:',
+    ...(status.runs.length === 0
+      ? ['  (none)']
+      : status.runs.map((r) => {
+          const c = r.counts;
+          return `  ${r.startedAt} ${r.runId} ${r.status}: read ${c.read}, created ${c.created}, updated ${c.updated}, deleted ${c.deleted}, unchanged ${c.unchanged}, failed ${c.failed}${r.message !== undefined ? ` — ${r.message}` : ''}`;
+        })),
+  ];
+  return `${lines.join('\n')}\n`;
+}

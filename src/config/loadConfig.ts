@@ -1,0 +1,294 @@
+import { ConfigError, type SettingProblem } from './errors.js';
+import { mergeSettings, readLocalSettings } from './localSettings.js';
+
+export type LmsAdapterName = 'file' | 'oneroster' | 'canvas' | 'moodle' | 'xapi';
+export type GraphApiVersion = 'v1.0' | 'beta';
+export type LearnerMatch = 'userPrincipalName' | 'mail' | 'employeeId' | 'id';
+export type SyncMode = 'inline' | 'queue';
+
+export type GraphAuth =
+  | { readonly kind: 'managed-identity'; readonly clientId?: string }
+  | { readonly kind: 'client-secret'; readonly tenantId: string; readonly clientId: string; readonly clientSecret: string }
+  | { readonly kind: 'default' }
+  | { readonly kind: 'static-token'; readonly token: string };
+
+/** Where the state tables live: a connection string, or an account endpoint reached with a token credential. */
+export type StorageSetting =
+  | { readonly kind: 'connectionString'; readonly connectionString: string }
+  | { readonly kind: 'endpoint'; readonly url: string; readonly clientId?: string };
+
+export type LmsSettings =
+  | { readonly adapter: 'file'; readonly filePath: string; readonly mappingPath?: string }
+  | {
+      readonly adapter: Exclude<LmsAdapterName, 'file'>;
+      readonly baseUrl: string;
+      readonly clientId?: string;
+      readonly clientSecret?: string;
+      readonly tokenUrl?: string;
+      readonly username?: string;
+      readonly password?: string;
+      readonly token?: string;
+      readonly courseIds?: readonly string[];
+    };
+
+export interface Config {
+  readonly providerId: string;
+  readonly lms: LmsSettings;
+  readonly graph: {
+    readonly baseUrl: string;
+    readonly apiVersion: GraphApiVersion;
+    readonly auth: GraphAuth;
+    readonly maxConcurrency: number;
+  };
+  readonly storage: StorageSetting;
+  readonly tablePrefix: string;
+  readonly learnerMatch: LearnerMatch;
+  readonly schedule: string;
+  /** Undefined: no budget (a CLI run goes on until done). */
+  readonly timeBudgetSeconds: number | undefined;
+  readonly lookbackSeconds: number;
+  readonly mode: SyncMode;
+  readonly webhookSecret?: string;
+}
+
+export interface LoadConfigOptions {
+  /** Folder whose local.settings.json is read; default process.cwd(). */
+  readonly cwd?: string;
+  /** The host's function timeout, when running under Azure Functions: the budget defaults to a safe share of it. */
+  readonly hostTimeoutSeconds?: number;
+}
+
+/** Settings whose values never appear in messages. */
+export const SECRET_SETTINGS = [
+  'LMS_CLIENT_SECRET',
+  'LMS_PASSWORD',
+  'LMS_TOKEN',
+  'AZURE_CLIENT_SECRET',
+  'GRAPH_TOKEN',
+  'WEBHOOK_SECRET',
+  'AzureWebJobsStorage',
+  'SYNC_STORAGE_CONNECTION',
+] as const;
+
+const ADAPTERS: readonly LmsAdapterName[] = ['file', 'oneroster', 'canvas', 'moodle', 'xapi'];
+const MATCHES: readonly LearnerMatch[] = ['userPrincipalName', 'mail', 'employeeId', 'id'];
+
+/**
+ * Reads every setting once, from the environment and local.settings.json `Values` (the
+ * environment wins), and validates them together so that one error names every bad one.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadConfigOptions = {}): Config {
+  const values = mergeSettings(env, readLocalSettings(options.cwd ?? process.cwd()));
+  const reader = new SettingsReader(values);
+  const config = readAll(reader, options);
+  if (reader.problems.length > 0 || config === undefined) throw new ConfigError(reader.problems);
+  return config;
+}
+
+function readAll(r: SettingsReader, options: LoadConfigOptions): Config | undefined {
+  const providerId = r.required('VIVA_PROVIDER_ID');
+  const lms = readLms(r);
+  const graphBaseUrl = r.url('GRAPH_BASE_URL', 'https://graph.microsoft.com');
+  const apiVersion = r.oneOf('GRAPH_API_VERSION', ['v1.0', 'beta'] as const, 'v1.0');
+  const auth = readGraphAuth(r, graphBaseUrl);
+  const maxConcurrency = r.integer('GRAPH_MAX_CONCURRENCY', 8, 1, 64);
+  const storage = readStorage(r);
+  const tablePrefix = r.pattern('SYNC_TABLE_PREFIX', /^[A-Za-z][A-Za-z0-9]{0,40}$/, 'must be letters and digits, starting with a letter (at most 41)', 'vivasync');
+  const learnerMatch = r.oneOf('LEARNER_MATCH', MATCHES, 'userPrincipalName');
+  const schedule = r.schedule('SYNC_SCHEDULE', '0 */15 * * * *');
+  const hostDefault = options.hostTimeoutSeconds === undefined ? undefined : defaultBudget(options.hostTimeoutSeconds);
+  const budget = r.optionalInteger('SYNC_TIME_BUDGET_SECONDS', 0, 7 * 24 * 3600);
+  const lookbackSeconds = r.integer('SYNC_LOOKBACK_SECONDS', 3600, 0, 30 * 24 * 3600);
+  const mode = r.oneOf('SYNC_MODE', ['inline', 'queue'] as const, 'inline');
+  if (mode === 'queue') r.problem('SYNC_MODE', 'queue is not available in this version yet; use inline');
+  const webhookSecret = r.optional('WEBHOOK_SECRET');
+  if (webhookSecret !== undefined && !webhookSecret.split(/\s+/).every((s) => /^whsec_[A-Za-z0-9+/=]{16,}$/.test(s))) {
+    r.problem('WEBHOOK_SECRET', 'must be one or more space-separated secrets of the form whsec_<base64>');
+  }
+  if (providerId === undefined || lms === undefined || graphBaseUrl === undefined || auth === undefined || storage === undefined) return undefined;
+  return {
+    providerId,
+    lms,
+    graph: { baseUrl: graphBaseUrl.replace(/\/+$/, ''), apiVersion, auth, maxConcurrency },
+    storage,
+    tablePrefix,
+    learnerMatch,
+    schedule,
+    // 0 means "no budget", for long CLI backfills under a budget-setting host.
+    timeBudgetSeconds: budget === undefined ? hostDefault : budget === 0 ? undefined : budget,
+    lookbackSeconds,
+    mode,
+    ...(webhookSecret !== undefined ? { webhookSecret } : {}),
+  };
+}
+
+/** Leaves time to checkpoint and log: 20% of the timeout, at least 60 s, and never below half. */
+export function defaultBudget(hostTimeoutSeconds: number): number {
+  const margin = Math.max(60, Math.ceil(hostTimeoutSeconds * 0.2));
+  return Math.max(Math.floor(hostTimeoutSeconds / 2), hostTimeoutSeconds - margin);
+}
+
+function readLms(r: SettingsReader): LmsSettings | undefined {
+  const adapter = r.requiredOneOf('LMS_ADAPTER', ADAPTERS);
+  if (adapter === undefined) return undefined;
+  if (adapter === 'file') {
+    const filePath = r.required('LMS_FILE_PATH', 'is required when LMS_ADAPTER=file');
+    if (filePath !== undefined && !/\.(jsonl|csv)$/i.test(filePath)) r.problem('LMS_FILE_PATH', 'must name a .jsonl or .csv file');
+    const mappingPath = r.optional('LMS_MAPPING_PATH');
+    return filePath === undefined ? undefined : { adapter, filePath, ...(mappingPath !== undefined ? { mappingPath } : {}) };
+  }
+  r.problem('LMS_ADAPTER', `"${adapter}" is not available in this version yet; use file`);
+  return undefined;
+}
+
+function readGraphAuth(r: SettingsReader, baseUrl: string | undefined): GraphAuth | undefined {
+  const kind = r.oneOf('GRAPH_AUTH', ['managed-identity', 'client-secret', 'default', 'static-token'] as const, 'default');
+  switch (kind) {
+    case 'default':
+      return { kind };
+    case 'managed-identity': {
+      const clientId = r.optional('AZURE_CLIENT_ID');
+      return clientId === undefined ? { kind } : { kind, clientId };
+    }
+    case 'client-secret': {
+      const tenantId = r.required('AZURE_TENANT_ID', 'is required when GRAPH_AUTH=client-secret');
+      const clientId = r.required('AZURE_CLIENT_ID', 'is required when GRAPH_AUTH=client-secret');
+      const clientSecret = r.required('AZURE_CLIENT_SECRET', 'is required when GRAPH_AUTH=client-secret');
+      if (tenantId === undefined || clientId === undefined || clientSecret === undefined) return undefined;
+      return { kind, tenantId, clientId, clientSecret };
+    }
+    case 'static-token': {
+      const token = r.required('GRAPH_TOKEN', 'is required when GRAPH_AUTH=static-token');
+      if (baseUrl !== undefined && !isLoopback(baseUrl)) {
+        r.problem('GRAPH_AUTH', 'static-token is refused unless GRAPH_BASE_URL is a loopback address (it exists for local simulators)');
+        return undefined;
+      }
+      return token === undefined ? undefined : { kind, token };
+    }
+  }
+}
+
+export function isLoopback(url: string): boolean {
+  try {
+    const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+    return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+  } catch {
+    return false;
+  }
+}
+
+function readStorage(r: SettingsReader): StorageSetting | undefined {
+  const dedicated = r.optional('SYNC_STORAGE_CONNECTION');
+  if (dedicated !== undefined) return connectionOrProblem(r, 'SYNC_STORAGE_CONNECTION', dedicated);
+  const host = r.optional('AzureWebJobsStorage');
+  if (host !== undefined) return connectionOrProblem(r, 'AzureWebJobsStorage', host);
+  // Identity-based connection, as Azure Functions configures it with a managed identity.
+  const tableUri = r.optional('AzureWebJobsStorage__tableServiceUri');
+  const accountName = r.optional('AzureWebJobsStorage__accountName');
+  const clientId = r.optional('AzureWebJobsStorage__clientId');
+  const url = tableUri ?? (accountName !== undefined ? `https://${accountName}.table.core.windows.net` : undefined);
+  if (url !== undefined) return { kind: 'endpoint', url, ...(clientId !== undefined ? { clientId } : {}) };
+  r.problem('AzureWebJobsStorage', 'is required (a storage connection string, UseDevelopmentStorage=true, or AzureWebJobsStorage__tableServiceUri for a managed identity)');
+  return undefined;
+}
+
+function connectionOrProblem(r: SettingsReader, name: string, value: string): StorageSetting | undefined {
+  if (value === 'UseDevelopmentStorage=true' || /(^|;)\s*(AccountName|TableEndpoint|SharedAccessSignature)\s*=/i.test(value)) {
+    return { kind: 'connectionString', connectionString: value };
+  }
+  r.problem(name, 'is not a storage connection string (expected AccountName=…;AccountKey=… or TableEndpoint=…, or UseDevelopmentStorage=true)');
+  return undefined;
+}
+
+class SettingsReader {
+  readonly problems: SettingProblem[] = [];
+  constructor(private readonly values: Record<string, string | undefined>) {}
+
+  problem(setting: string, problem: string): void {
+    this.problems.push({ setting, problem });
+  }
+
+  optional(name: string): string | undefined {
+    const value = this.values[name]?.trim();
+    return value === undefined || value === '' ? undefined : value;
+  }
+
+  required(name: string, problem = 'is required'): string | undefined {
+    const value = this.optional(name);
+    if (value === undefined) this.problem(name, problem);
+    return value;
+  }
+
+  oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
+    return this.maybeOneOf(name, allowed, false) ?? fallback;
+  }
+
+  requiredOneOf<T extends string>(name: string, allowed: readonly T[]): T | undefined {
+    return this.maybeOneOf(name, allowed, true);
+  }
+
+  private maybeOneOf<T extends string>(name: string, allowed: readonly T[], required: boolean): T | undefined {
+    const value = this.optional(name);
+    if (value === undefined) {
+      if (required) this.problem(name, `is required (one of ${allowed.join(', ')})`);
+      return undefined;
+    }
+    if ((allowed as readonly string[]).includes(value)) return value as T;
+    this.problem(name, `must be one of ${allowed.join(', ')} (got ${this.show(name, value)})`);
+    return undefined;
+  }
+
+  url(name: string, fallback: string): string | undefined {
+    const value = this.optional(name) ?? fallback;
+    try {
+      const url = new URL(value);
+      if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error('scheme');
+      if (url.protocol === 'http:' && !isLoopback(value)) {
+        this.problem(name, 'must use https (plain http is allowed only for loopback simulators)');
+        return undefined;
+      }
+      return value;
+    } catch {
+      this.problem(name, `is not an http(s) URL (got ${this.show(name, value)})`);
+      return undefined;
+    }
+  }
+
+  optionalInteger(name: string, min: number, max: number): number | undefined {
+    const value = this.optional(name);
+    if (value === undefined) return undefined;
+    const parsed = Number(value);
+    if (!/^\d+$/.test(value) || !Number.isSafeInteger(parsed) || parsed < min || parsed > max) {
+      this.problem(name, `must be a whole number from ${min} to ${max} (got ${this.show(name, value)})`);
+      return undefined;
+    }
+    return parsed;
+  }
+
+  integer(name: string, fallback: number, min: number, max: number): number {
+    return this.optionalInteger(name, min, max) ?? fallback;
+  }
+
+  pattern(name: string, re: RegExp, problem: string, fallback: string): string {
+    const value = this.optional(name);
+    if (value === undefined) return fallback;
+    if (re.test(value)) return value;
+    this.problem(name, `${problem} (got ${this.show(name, value)})`);
+    return fallback;
+  }
+
+  /** NCRONTAB: six fields (or five), or an %AppSetting% reference resolved by the host. */
+  schedule(name: string, fallback: string): string {
+    const value = this.optional(name);
+    if (value === undefined) return fallback;
+    const fields = value.split(/\s+/);
+    const fieldOk = (f: string): boolean => /^[\d*/,\-A-Za-z?]+$/.test(f);
+    if ((fields.length === 6 || fields.length === 5) && fields.every(fieldOk)) return value;
+    this.problem(name, `must be an NCRONTAB expression such as "0 */15 * * * *" (got ${this.show(name, value)})`);
+    return fallback;
+  }
+
+  private show(name: string, value: string): string {
+    return (SECRET_SETTINGS as readonly string[]).includes(name) ? '(hidden)' : JSON.stringify(value);
+  }
+}

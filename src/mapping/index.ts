@@ -1,0 +1,6 @@
+export * from './enrollment.js';
+export * from './fingerprint.js';
+export * from './graphTypes.js';
+export * from './learnerRef.js';
+export * from './toActivity.js';
+export * from './toContent.js';

@@ -1,0 +1,84 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { exitCodeOf, formatSummary, stderrLogger } from '../cli/main.js';
+import { isConfigError } from '../config/errors.js';
+import { loadConfig } from '../config/loadConfig.js';
+import { openSync } from '../sync/openSync.js';
+import { startAzurite } from './azurite.js';
+import { GraphStandIn, type StandInUser } from './graphStandIn.js';
+import { learnersOf, sandboxTenant } from './tenant.js';
+
+/**
+ * `npm start`: the main job on embedded defaults, with no Azure account. Azurite keeps the
+ * state on disk under .sandbox/, the Viva Learning stand-in plays Graph (its data saved in
+ * .sandbox/ too), and the examples/ export is synced. A second start finds nothing to do.
+ */
+export async function startSandbox(cwd: string): Promise<number> {
+  const sandboxDir = resolve(cwd, '.sandbox');
+  const graphStatePath = join(sandboxDir, 'viva-learning.json');
+  mkdirSync(sandboxDir, { recursive: true });
+  const exportPath = process.env['LMS_FILE_PATH'] ?? 'examples/enrollments.csv';
+
+  const azurite = await startAzurite({ location: join(sandboxDir, 'azurite'), silent: true });
+  const tenant = sandboxTenant(await learnersOf(resolve(cwd, exportPath)));
+  const standIn = new GraphStandIn({ token: tenant.token, providers: [tenant.provider], users: tenant.users as StandInUser[] });
+  restoreStandIn(standIn, graphStatePath);
+  const graphUrl = await standIn.start(0);
+  const controller = new AbortController();
+  process.once('SIGINT', () => controller.abort(new Error('interrupted')));
+
+  try {
+    const env = {
+      ...process.env,
+      VIVA_PROVIDER_ID: tenant.provider.id,
+      LMS_ADAPTER: 'file',
+      LMS_FILE_PATH: exportPath,
+      GRAPH_BASE_URL: graphUrl,
+      GRAPH_AUTH: 'static-token',
+      GRAPH_TOKEN: tenant.token,
+      AzureWebJobsStorage: azurite.connectionString,
+      SYNC_STORAGE_CONNECTION: '',
+      SYNC_TABLE_PREFIX: 'vivasync',
+    };
+    const config = loadConfig(env, { cwd });
+    const runner = await openSync(config, { logger: stderrLogger(process.stderr), cwd });
+    process.stdout.write(`Syncing ${exportPath} into the local Viva Learning stand-in at ${graphUrl} …\n`);
+    const summary = await runner.run({ trigger: 'sandbox', abortSignal: controller.signal });
+    process.stdout.write(formatSummary(summary));
+    const activities = standIn.activities();
+    process.stdout.write(
+      [
+        `Viva Learning stand-in now holds ${activities.length} course activities and ${standIn.contents().length} courses.`,
+        summary.counts.created + summary.counts.updated + summary.counts.deleted === 0 ? 'Nothing to change: Viva Learning already matches the export.' : 'Run `npm start` again: it will find nothing to change.',
+        `State (Azurite, Table Storage) lives in ${relative(cwd, join(sandboxDir, 'azurite'))}/; the stand-in's data in ${relative(cwd, graphStatePath)}. Delete .sandbox/ to start over.`,
+        '',
+      ].join('\n'),
+    );
+    return exitCodeOf(summary);
+  } catch (err) {
+    process.stderr.write(`npm start: ${err instanceof Error ? err.message : String(err)}\n`);
+    return isConfigError(err) ? 2 : 1;
+  } finally {
+    saveStandIn(standIn, graphStatePath);
+    await standIn.stop();
+    await azurite.stop();
+  }
+}
+
+function restoreStandIn(standIn: GraphStandIn, path: string): void {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return;
+  }
+  standIn.importState(JSON.parse(text) as ReturnType<GraphStandIn['exportState']>);
+}
+
+function saveStandIn(standIn: GraphStandIn, path: string): void {
+  writeFileSync(path, JSON.stringify(standIn.exportState()));
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  process.exitCode = await startSandbox(process.cwd());
+}

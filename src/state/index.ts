@@ -1,0 +1,13 @@
+export * from './types.js';
+export { bucketKey, bucketOf, decodeKey, encodeKey, isHashedKey, MAX_ENCODED_KEY_LENGTH } from './keys.js';
+export { createTableClient, ensureTable, tableName } from './tableClients.js';
+export type { TableConnection } from './tableClients.js';
+export { TableCursorStore } from './cursorStore.js';
+export { LEDGER_BUCKETS, ledgerKeys, TableLedgerStore } from './ledgerStore.js';
+export { TableContentStore } from './contentStore.js';
+export { TableLearnerCache } from './learnerCache.js';
+export { MAX_RECORD_LENGTH, TableDeadLetterStore } from './deadLetterStore.js';
+export { runRowKey, TableRunHistory } from './runHistory.js';
+export { TableRunLease } from './runLease.js';
+export { createTableState, TABLE_SUFFIXES } from './tableState.js';
+export type { TableStateOptions } from './tableState.js';

@@ -1,0 +1,406 @@
+import { randomBytes } from 'node:crypto';
+import type { GatewayStats, VivaGateway } from '../graph/gateway.js';
+import type { LmsAdapter, SourceItem } from '../lms/types.js';
+import { parseEnrollment, type EnrollmentRecord } from '../mapping/enrollment.js';
+import type { LearnerMatch } from '../mapping/learnerRef.js';
+import { externalActivityId } from '../mapping/toActivity.js';
+import { CursorConflictError, LeaseLostError, type LedgerEntry, type RunCounts, type SyncState } from '../state/types.js';
+import { TimeBudget } from './budget.js';
+import { recordFailure } from './deadLetters.js';
+import type { Logger } from './logger.js';
+import { planChanges } from './plan.js';
+import { ContentResolver, LearnerResolver } from './resolvers.js';
+import { emptyCounts, type FinalRunStatus, type PlannedCall, type RunSummary } from './types.js';
+import { executeWorkItem, type WriteOutcome } from './writer.js';
+
+export interface SyncDeps {
+  readonly adapter: LmsAdapter;
+  readonly gateway: VivaGateway;
+  readonly state: SyncState;
+  readonly providerId: string;
+  readonly learnerMatch: LearnerMatch;
+  readonly logger: Logger;
+  /** The run's budget, shared with the gateway so that no retry waits past it. */
+  readonly budget: TimeBudget;
+  readonly gatewayStats?: () => GatewayStats;
+  readonly plannedCalls?: () => readonly PlannedCall[];
+  readonly dryRun?: boolean;
+}
+
+export interface RunProgress {
+  readonly pages: number;
+  readonly counts: Readonly<RunCounts>;
+  readonly cursor: string | undefined;
+}
+
+export interface RunSyncOptions {
+  /** Ignore the cursor and reconcile everything. */
+  readonly full?: boolean;
+  readonly pageSize?: number;
+  readonly trigger?: string;
+  readonly runId?: string;
+  /** The hard stop (host timeout, SIGINT): work in flight is abandoned, the last checkpoint stands. */
+  readonly abortSignal?: AbortSignal;
+  readonly onProgress?: (progress: RunProgress) => void;
+  readonly leaseTtlMs?: number;
+  /** A write dead letter is retried once `base × 2^(attempts−1)` has passed since it last failed (default 15 minutes). */
+  readonly deadLetterRetryBaseMs?: number;
+}
+
+/** Another run holds the lease: this one did nothing. */
+export class RunInProgressError extends Error {
+  override readonly name = 'RunInProgressError';
+  constructor(readonly holder: string, readonly until: string) {
+    super(`Another sync run (${holder}) holds the run lease until ${until}; not starting.`);
+  }
+}
+
+export function newRunId(now = new Date()): string {
+  return `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomBytes(3).toString('hex')}`;
+}
+
+const DEFAULT_PAGE_SIZE = 200;
+const DEFAULT_LEASE_TTL_MS = 120_000;
+
+/**
+ * One sync pass: pull → map → plan → write → checkpoint, a page at a time (DESIGN.md, "The
+ * flow"). The cursor is saved only after every record of a page was written or
+ * dead-lettered, so a run stopped at any instant loses nothing.
+ */
+export async function runSync(deps: SyncDeps, options: RunSyncOptions = {}): Promise<RunSummary> {
+  const started = Date.now();
+  const runId = options.runId ?? newRunId();
+  const { state, logger } = deps;
+
+  const lease = await state.lease.tryAcquire(runId, options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS, signalOpt(options.abortSignal));
+  if (lease === undefined) {
+    const holder = await state.lease.current();
+    throw new RunInProgressError(holder?.owner ?? 'unknown', holder?.expiresAt ?? 'unknown');
+  }
+
+  // Our own controller: a lost lease stops the run as surely as the caller's abort.
+  const controller = new AbortController();
+  const onOuterAbort = (): void => controller.abort(options.abortSignal?.reason);
+  options.abortSignal?.addEventListener('abort', onOuterAbort, { once: true });
+  if (options.abortSignal?.aborted === true) controller.abort(options.abortSignal.reason);
+  const renewEvery = Math.max(1_000, Math.floor((options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS) / 3));
+  const renewTimer = setInterval(() => {
+    lease.renew().catch((err: unknown) => {
+      logger.error('Lost the run lease; stopping', { runId, reason: err instanceof Error ? err.message : String(err) });
+      controller.abort(err instanceof LeaseLostError ? err : new LeaseLostError(runId));
+    });
+  }, renewEvery);
+  renewTimer.unref();
+
+  const run = new Run(deps, runId, options, controller.signal);
+  try {
+    await state.runs.put({ runId, trigger: options.trigger ?? 'manual', status: 'running', startedAt: new Date(started).toISOString(), counts: emptyCounts() });
+    const outcome = await run.execute();
+    const summary: RunSummary = {
+      runId,
+      status: outcome.status,
+      counts: run.counts,
+      cursor: { before: run.cursorBefore ?? null, after: run.cursorAfter ?? null },
+      durationMs: Date.now() - started,
+      dryRun: deps.dryRun === true,
+      ...(outcome.message !== undefined ? { message: outcome.message } : {}),
+      ...(deps.gatewayStats !== undefined ? { graph: { ...deps.gatewayStats() } } : {}),
+      ...(deps.plannedCalls !== undefined ? { plannedCalls: deps.plannedCalls() } : {}),
+    };
+    await state.runs.put({
+      runId,
+      trigger: options.trigger ?? 'manual',
+      status: summary.status,
+      startedAt: new Date(started).toISOString(),
+      finishedAt: new Date().toISOString(),
+      counts: summary.counts,
+      ...(run.cursorBefore !== undefined ? { cursorBefore: run.cursorBefore } : {}),
+      ...(run.cursorAfter !== undefined ? { cursorAfter: run.cursorAfter } : {}),
+      ...(summary.message !== undefined ? { message: summary.message } : {}),
+    });
+    logger.info('Sync run finished', { runId, status: summary.status, ...summary.counts, durationMs: summary.durationMs });
+    return summary;
+  } finally {
+    clearInterval(renewTimer);
+    options.abortSignal?.removeEventListener('abort', onOuterAbort);
+    await lease.release().catch(() => undefined);
+  }
+}
+
+interface RunOutcome {
+  readonly status: FinalRunStatus;
+  readonly message?: string;
+}
+
+type BatchResult = { readonly complete: true } | { readonly complete: false; readonly fatal?: string; readonly reason: string };
+
+class Run {
+  readonly counts: RunCounts = emptyCounts();
+  cursorBefore: string | undefined;
+  cursorAfter: string | undefined;
+  private etag: string | undefined;
+  private ledgerComplete = false;
+  private readonly contents: ContentResolver;
+  private readonly learners: LearnerResolver;
+  private deadLetterKeys = new Set<string>();
+  private fatal: string | undefined;
+
+  constructor(
+    private readonly deps: SyncDeps,
+    private readonly runId: string,
+    private readonly options: RunSyncOptions,
+    private readonly signal: AbortSignal,
+  ) {
+    this.contents = new ContentResolver(deps.gateway, deps.state.contents);
+    this.learners = new LearnerResolver(deps.gateway, deps.state.learners);
+  }
+
+  async execute(): Promise<RunOutcome> {
+    const { state, adapter, logger } = this.deps;
+    const cursor = await state.cursor.get(signalOpt(this.signal));
+    this.cursorBefore = cursor.value;
+    this.cursorAfter = cursor.value;
+    this.etag = cursor.etag;
+    this.ledgerComplete = cursor.ledgerComplete;
+    for await (const letter of state.deadLetters.list(signalOpt(this.signal))) this.deadLetterKeys.add(letter.key);
+
+    const retried = await this.retryDeadLetters();
+    if (!retried.complete) return this.stopped(retried);
+
+    const startCursor = this.options.full === true ? undefined : cursor.value;
+    const pages = adapter.listChanges({ ...(startCursor !== undefined ? { cursor: startCursor } : {}), abortSignal: this.signal });
+    let pageCount = 0;
+    for await (const page of pages.byPage({ maxPageSize: this.options.pageSize ?? DEFAULT_PAGE_SIZE })) {
+      pageCount += 1;
+      const result = await this.handlePage(page.items);
+      if (!result.complete) return this.stopped(result);
+      if (page.cursor !== undefined && page.cursor !== this.cursorAfter) {
+        await this.saveCursor(page.cursor, this.ledgerComplete);
+      }
+      this.options.onProgress?.({ pages: pageCount, counts: { ...this.counts }, cursor: this.cursorAfter });
+      if (this.deps.budget.exhausted()) {
+        logger.info('Time budget spent; stopping at a checkpoint', { runId: this.runId, pages: pageCount });
+        return { status: 'partial', message: 'the time budget was spent; the next run continues from the saved cursor' };
+      }
+    }
+    // A pass that started from nothing and reached the end has seen every record.
+    if (!this.ledgerComplete && startCursor === undefined) await this.saveCursor(this.cursorAfter, true);
+    return { status: 'succeeded' };
+  }
+
+  private stopped(result: Exclude<BatchResult, { complete: true }>): RunOutcome {
+    if (result.fatal !== undefined) return { status: 'failed', message: result.fatal };
+    return { status: 'partial', message: result.reason };
+  }
+
+  private async saveCursor(value: string | undefined, ledgerComplete: boolean): Promise<void> {
+    try {
+      this.etag = await this.deps.state.cursor.save({ value, ledgerComplete, runId: this.runId }, this.etag, signalOpt(this.signal));
+    } catch (err) {
+      if (err instanceof CursorConflictError) throw new Error('The cursor was moved by another run during this run; stopping without overwriting it.');
+      throw err;
+    }
+    this.cursorAfter = value;
+    this.ledgerComplete = ledgerComplete;
+  }
+
+  /** Write dead letters from earlier runs get another chance before new work. */
+  private async retryDeadLetters(): Promise<BatchResult> {
+    const records: EnrollmentRecord[] = [];
+    const base = this.options.deadLetterRetryBaseMs ?? 15 * 60_000;
+    for await (const letter of this.deps.state.deadLetters.list({ retryableOnly: true, ...signalOpt(this.signal) })) {
+      if (letter.kind !== 'write') continue;
+      // Back off across runs, so a record that cannot succeed yet is not retried every 15 minutes.
+      if (Date.now() - Date.parse(letter.lastFailedAt) < base * 2 ** Math.max(0, letter.attempts - 1)) continue;
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(letter.record);
+      } catch {
+        continue;
+      }
+      const result = parseEnrollment(parsed);
+      if (result.ok) records.push(result.enrollment);
+    }
+    if (records.length === 0) return { complete: true };
+    this.deps.logger.info('Retrying dead letters from earlier runs', { runId: this.runId, count: records.length });
+    const pageSize = this.options.pageSize ?? DEFAULT_PAGE_SIZE;
+    for (let i = 0; i < records.length; i += pageSize) {
+      const result = await this.handleRecords(records.slice(i, i + pageSize), new Map());
+      if (!result.complete) return result;
+    }
+    return { complete: true };
+  }
+
+  private async handlePage(items: readonly SourceItem[]): Promise<BatchResult> {
+    this.counts.read += items.length;
+    const records: EnrollmentRecord[] = [];
+    const positions = new Map<string, string>();
+    for (const item of items) {
+      if (item.kind === 'record') {
+        records.push(item.record);
+        positions.set(item.record.enrollmentId, item.position);
+        continue;
+      }
+      const recorded = await recordFailure(
+        this.deps.state.deadLetters,
+        { key: item.key, kind: 'invalid', reason: item.reason, record: item.raw, position: item.position, ...(item.enrollmentId !== undefined ? { enrollmentId: item.enrollmentId } : {}) },
+        new Date(),
+        signalOpt(this.signal),
+      );
+      if (recorded) {
+        this.counts.failed += 1;
+        this.deadLetterKeys.add(item.key);
+        this.deps.logger.warn('Record refused', { runId: this.runId, position: item.position, reason: item.reason });
+      } else {
+        this.counts.unchanged += 1;
+      }
+    }
+    return this.handleRecords(records, positions);
+  }
+
+  private async handleRecords(records: readonly EnrollmentRecord[], positions: ReadonlyMap<string, string>): Promise<BatchResult> {
+    if (records.length === 0) return { complete: true };
+    const { state } = this.deps;
+    const opts = signalOpt(this.signal);
+    const ledger = await state.ledger.getMany([...new Set(records.map((r) => externalActivityId(r.enrollmentId)))], opts);
+
+    // A record older than what was last written (a late duplicate, a stale dead letter) changes nothing.
+    const current = records.filter((r) => {
+      const entry = ledger.get(externalActivityId(r.enrollmentId));
+      const stale = entry?.sourceUpdatedAt !== undefined && entry.sourceUpdatedAt > r.updatedAt;
+      if (stale) this.counts.unchanged += 1;
+      return !stale;
+    });
+    const plan = planChanges({ records: current, ledger, ledgerComplete: this.ledgerComplete, learnerMatch: this.deps.learnerMatch });
+    this.counts.unchanged += plan.unchanged.length + (current.length - plan.items.length - plan.unchanged.length - plan.rejected.length);
+    for (const record of plan.unchanged) await this.clearDeadLetter(externalActivityId(record.enrollmentId));
+
+    for (const rejection of plan.rejected) {
+      await this.fail({
+        key: externalActivityId(rejection.record.enrollmentId),
+        kind: 'invalid',
+        reason: rejection.reason,
+        record: JSON.stringify(rejection.record),
+        enrollmentId: rejection.record.enrollmentId,
+        ...positionOf(positions, rejection.record.enrollmentId),
+      });
+    }
+
+    // Write-ahead: a create that reaches Graph before a crash is found again by lookup.
+    const intents = plan.items.filter((i) => i.kind === 'create' && ledger.get(i.externalId)?.state !== 'pending');
+    if (intents.length > 0) {
+      await state.ledger.putMany(
+        intents.map((i) => ({ externalId: i.externalId, enrollmentId: i.enrollmentId, state: 'pending' as const, updatedAt: new Date().toISOString() })),
+        opts,
+      );
+    }
+    await this.contents.prefetch(
+      plan.items.flatMap((i) => (i.kind === 'delete' ? [] : [i.draft.course.id])),
+      opts,
+    );
+
+    const outcomes = await Promise.all(
+      plan.items.map((item) =>
+        executeWorkItem(item, {
+          gateway: this.deps.gateway,
+          contents: this.contents,
+          learners: this.learners,
+          providerId: this.deps.providerId,
+          abortSignal: this.signal,
+          shouldStop: () => this.stopReason(),
+        }).then((outcome) => {
+          if (outcome.kind === 'fatal') this.fatal ??= outcome.reason;
+          return outcome;
+        }),
+      ),
+    );
+    const byId = new Map(current.map((r) => [r.enrollmentId, r]));
+    return this.checkpointOutcomes(outcomes, positions, byId);
+  }
+
+  private stopReason(): string | undefined {
+    if (this.fatal !== undefined) return this.fatal;
+    if (this.signal.aborted) return 'the run was cancelled';
+    if (this.deps.budget.exhausted()) return 'the time budget was spent';
+    return undefined;
+  }
+
+  private async checkpointOutcomes(outcomes: readonly WriteOutcome[], positions: ReadonlyMap<string, string>, records: ReadonlyMap<string, EnrollmentRecord>): Promise<BatchResult> {
+    const now = new Date().toISOString();
+    const entries: LedgerEntry[] = [];
+    let deferred: string | undefined;
+    for (const outcome of outcomes) {
+      const item = outcome.item;
+      switch (outcome.kind) {
+        case 'created':
+        case 'updated':
+          if (item.kind === 'delete') break;
+          entries.push({
+            externalId: item.externalId,
+            enrollmentId: item.enrollmentId,
+            state: 'synced',
+            vivaId: outcome.vivaId,
+            fingerprint: item.fingerprint,
+            contentExternalId: item.draft.course.id,
+            learnerObjectId: outcome.learnerObjectId,
+            sourceUpdatedAt: item.sourceUpdatedAt,
+            updatedAt: now,
+          });
+          this.counts[outcome.kind] += 1;
+          break;
+        case 'deleted':
+          entries.push({ externalId: item.externalId, enrollmentId: item.enrollmentId, state: 'deleted', sourceUpdatedAt: item.sourceUpdatedAt, updatedAt: now });
+          this.counts.deleted += 1;
+          break;
+        case 'failed':
+          await this.fail({
+            key: item.externalId,
+            kind: 'write',
+            reason: outcome.reason,
+            record: JSON.stringify(records.get(item.enrollmentId) ?? { enrollmentId: item.enrollmentId }),
+            enrollmentId: item.enrollmentId,
+            ...(outcome.code !== undefined ? { code: outcome.code } : {}),
+            ...(outcome.statusCode !== undefined ? { statusCode: outcome.statusCode } : {}),
+            ...positionOf(positions, item.enrollmentId),
+          });
+          break;
+        case 'deferred':
+        case 'fatal':
+          deferred ??= outcome.reason;
+          break;
+      }
+    }
+    // Ledger rows first: even an incomplete page keeps what it did, so a re-read costs nothing.
+    if (entries.length > 0) await this.deps.state.ledger.putMany(entries, signalOpt(this.signal));
+    for (const entry of entries) await this.clearDeadLetter(entry.externalId);
+    if (this.fatal !== undefined) return { complete: false, fatal: this.fatal, reason: this.fatal };
+    if (deferred !== undefined) return { complete: false, reason: deferred };
+    return { complete: true };
+  }
+
+  private async fail(report: Parameters<typeof recordFailure>[1]): Promise<void> {
+    const recorded = await recordFailure(this.deps.state.deadLetters, report, new Date(), signalOpt(this.signal));
+    if (recorded || report.kind === 'write') {
+      this.counts.failed += 1;
+      this.deadLetterKeys.add(report.key);
+      this.deps.logger.warn('Record dead-lettered', { runId: this.runId, key: report.key, reason: report.reason, ...(report.position !== undefined ? { position: report.position } : {}) });
+    } else {
+      this.counts.unchanged += 1;
+    }
+  }
+
+  private async clearDeadLetter(key: string): Promise<void> {
+    if (!this.deadLetterKeys.has(key)) return;
+    await this.deps.state.deadLetters.delete(key, signalOpt(this.signal));
+    this.deadLetterKeys.delete(key);
+  }
+}
+
+function positionOf(positions: ReadonlyMap<string, string>, enrollmentId: string): { position?: string } {
+  const position = positions.get(enrollmentId);
+  return position === undefined ? {} : { position };
+}
+
+function signalOpt(signal: AbortSignal | undefined): { abortSignal?: AbortSignal } {
+  return signal === undefined ? {} : { abortSignal: signal };
+}

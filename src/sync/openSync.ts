@@ -1,0 +1,76 @@
+import type { TokenCredential } from '@azure/core-auth';
+import { DefaultAzureCredential, ManagedIdentityCredential } from '@azure/identity';
+import type { Config } from '../config/loadConfig.js';
+import { createGraphCredential } from '../graph/credentials.js';
+import { GraphVivaGateway } from '../graph/gateway.js';
+import { createGraphClient } from '../graph/graphClient.js';
+import { RequestScheduler } from '../graph/requestScheduler.js';
+import { createAdapter } from '../lms/createAdapter.js';
+import type { LmsAdapter } from '../lms/types.js';
+import { createTableState } from '../state/tableState.js';
+import type { SyncState } from '../state/types.js';
+import { TimeBudget } from './budget.js';
+import { RecordingGateway, readOnlyState } from './dryRun.js';
+import { runSync, type RunSyncOptions } from './engine.js';
+import type { Logger } from './logger.js';
+import type { RunSummary } from './types.js';
+
+export interface OpenSyncOptions {
+  readonly logger: Logger;
+  /** Folder that relative paths (LMS_FILE_PATH) are resolved against. */
+  readonly cwd: string;
+  /** Overrides the credential GRAPH_AUTH would build (tests, and the provider CLI). */
+  readonly graphCredential?: TokenCredential;
+}
+
+export interface SyncRunOptions extends RunSyncOptions {
+  readonly dryRun?: boolean;
+}
+
+/** The wired-up product: settings in, a `run` that performs one sync pass. */
+export interface SyncRunner {
+  readonly state: SyncState;
+  readonly adapter: LmsAdapter;
+  run(options?: SyncRunOptions): Promise<RunSummary>;
+}
+
+/** The composition root shared by the CLI, the timer function and the sandbox. */
+export async function openSync(config: Config, options: OpenSyncOptions): Promise<SyncRunner> {
+  const state = await createTableState({
+    connection:
+      config.storage.kind === 'connectionString'
+        ? { kind: 'connectionString', connectionString: config.storage.connectionString }
+        : { kind: 'endpoint', url: config.storage.url, credential: storageCredential(config.storage.clientId) },
+    tablePrefix: config.tablePrefix,
+  });
+  const adapter = createAdapter(config, options.cwd);
+  const client = createGraphClient({ baseUrl: config.graph.baseUrl, credential: options.graphCredential ?? createGraphCredential(config.graph.auth) });
+  const scheduler = new RequestScheduler({ maxConcurrency: config.graph.maxConcurrency });
+
+  return {
+    state,
+    adapter,
+    async run(runOptions: SyncRunOptions = {}): Promise<RunSummary> {
+      const budget = new TimeBudget(config.timeBudgetSeconds === undefined ? undefined : config.timeBudgetSeconds * 1000);
+      const common = { adapter, providerId: config.providerId, learnerMatch: config.learnerMatch, logger: options.logger, budget };
+      if (runOptions.dryRun === true) {
+        const recorder = new RecordingGateway();
+        return runSync({ ...common, gateway: recorder, state: readOnlyState(state), dryRun: true, plannedCalls: () => recorder.calls }, runOptions);
+      }
+      const gateway = new GraphVivaGateway({
+        client,
+        providerId: config.providerId,
+        apiVersion: config.graph.apiVersion,
+        scheduler,
+        ...(budget.deadline !== undefined ? { deadline: budget.deadline } : {}),
+        onThrottled: ({ statusCode, waitMs, operation }) => options.logger.warn('Graph is throttling', { statusCode, waitMs: waitMs ?? null, operation }),
+      });
+      return runSync({ ...common, gateway, state, gatewayStats: () => gateway.stats }, runOptions);
+    },
+  };
+}
+
+function storageCredential(clientId: string | undefined): TokenCredential {
+  if (clientId !== undefined) return new ManagedIdentityCredential({ clientId });
+  return process.env['WEBSITE_INSTANCE_ID'] !== undefined ? new ManagedIdentityCredential() : new DefaultAzureCredential();
+}

@@ -1,0 +1,91 @@
+import type { VivaGateway } from '../graph/gateway.js';
+import type { Course } from '../mapping/enrollment.js';
+import { learnerKey, type LearnerRef } from '../mapping/learnerRef.js';
+import { contentFingerprint, toContentBody } from '../mapping/toContent.js';
+import type { ContentStore, LearnerCache } from '../state/types.js';
+
+const FOUND_TTL_MS = 7 * 24 * 3600_000;
+// A missing user is often created a little later (new hire): ask again soon.
+const NOT_FOUND_TTL_MS = 3600_000;
+
+export interface ResolveOptions {
+  readonly abortSignal?: AbortSignal;
+}
+
+/**
+ * Content ids, upserting a course only when it is new or its metadata changed. One promise
+ * per course per run, so concurrent activities of one course cause one upsert.
+ */
+export class ContentResolver {
+  private readonly inFlight = new Map<string, Promise<string>>();
+  private known = new Map<string, { vivaId: string; fingerprint: string }>();
+
+  constructor(
+    private readonly gateway: VivaGateway,
+    private readonly store: ContentStore,
+  ) {}
+
+  /** Loads what the state knows of these courses in one batched read. */
+  async prefetch(courseIds: readonly string[], options?: ResolveOptions): Promise<void> {
+    const missing = [...new Set(courseIds)].filter((id) => !this.known.has(id));
+    if (missing.length === 0) return;
+    const entries = await this.store.getMany(missing, options);
+    for (const [id, entry] of entries) this.known.set(id, { vivaId: entry.vivaId, fingerprint: entry.fingerprint });
+  }
+
+  resolve(course: Course, options?: ResolveOptions): Promise<string> {
+    const body = toContentBody(course);
+    const fingerprint = contentFingerprint(body);
+    const key = `${course.id}\u0000${fingerprint}`;
+    let pending = this.inFlight.get(key);
+    if (pending === undefined) {
+      pending = this.upsertIfChanged(course.id, body, fingerprint, options);
+      this.inFlight.set(key, pending);
+      // A failed upsert must be retried by the next record, not remembered.
+      pending.catch(() => this.inFlight.delete(key));
+    }
+    return pending;
+  }
+
+  private async upsertIfChanged(courseId: string, body: ReturnType<typeof toContentBody>, fingerprint: string, options?: ResolveOptions): Promise<string> {
+    if (!this.known.has(courseId)) await this.prefetch([courseId], options);
+    const known = this.known.get(courseId);
+    if (known !== undefined && known.fingerprint === fingerprint) return known.vivaId;
+    const { id } = await this.gateway.upsertContent(courseId, body, options);
+    await this.store.put({ externalId: courseId, vivaId: id, fingerprint }, options);
+    this.known.set(courseId, { vivaId: id, fingerprint });
+    return id;
+  }
+}
+
+/** Entra object ids for learner references, cached in the state with an expiry. */
+export class LearnerResolver {
+  private readonly inFlight = new Map<string, Promise<string | undefined>>();
+
+  constructor(
+    private readonly gateway: VivaGateway,
+    private readonly cache: LearnerCache,
+  ) {}
+
+  resolve(ref: LearnerRef, options?: ResolveOptions): Promise<string | undefined> {
+    if (ref.match === 'id') return Promise.resolve(ref.value);
+    const key = learnerKey(ref);
+    let pending = this.inFlight.get(key);
+    if (pending === undefined) {
+      pending = this.lookup(ref, key, options);
+      this.inFlight.set(key, pending);
+      pending.catch(() => this.inFlight.delete(key));
+    }
+    return pending;
+  }
+
+  private async lookup(ref: LearnerRef, key: string, options?: ResolveOptions): Promise<string | undefined> {
+    const cached = await this.cache.get(key, FOUND_TTL_MS, options);
+    if (cached?.kind === 'found') return cached.objectId;
+    if (cached?.kind === 'notFound' && Date.now() - Date.parse(cached.resolvedAt) < NOT_FOUND_TTL_MS) return undefined;
+    const objectId = await this.gateway.findUser(ref, options);
+    const resolvedAt = new Date().toISOString();
+    await this.cache.put(key, objectId === undefined ? { kind: 'notFound', resolvedAt } : { kind: 'found', objectId, resolvedAt }, options);
+    return objectId;
+  }
+}

@@ -1,0 +1,105 @@
+import { classifyGraphFailure, isBudgetExhaustedError, isGraphRequestError } from '../graph/errors.js';
+import type { VivaGateway } from '../graph/gateway.js';
+import { toActivityBody, type ActivityDraft } from '../mapping/toActivity.js';
+import type { ContentResolver, LearnerResolver } from './resolvers.js';
+import type { WorkItem } from './types.js';
+
+/** What became of one work item. */
+export type WriteOutcome =
+  | { readonly kind: 'created' | 'updated'; readonly item: WorkItem; readonly vivaId: string; readonly learnerObjectId: string }
+  | { readonly kind: 'deleted'; readonly item: WorkItem }
+  /** This record cannot be written now: it becomes a dead letter, and the run goes on. */
+  | { readonly kind: 'failed'; readonly item: WorkItem; readonly reason: string; readonly code?: string; readonly statusCode?: number }
+  /** Not attempted or not finished (time budget, abort): the page is not complete. */
+  | { readonly kind: 'deferred'; readonly item: WorkItem; readonly reason: string }
+  /** Nothing will succeed for this tenant until an administrator acts: the run stops. */
+  | { readonly kind: 'fatal'; readonly item: WorkItem; readonly reason: string };
+
+export interface WriterDeps {
+  readonly gateway: VivaGateway;
+  readonly contents: ContentResolver;
+  readonly learners: LearnerResolver;
+  readonly providerId: string;
+  /** True once the run must not start new work (budget spent, abort, fatal error). */
+  readonly shouldStop: () => string | undefined;
+  readonly abortSignal?: AbortSignal;
+}
+
+class LearnerNotFound extends Error {
+  override readonly name = 'LearnerNotFound';
+}
+
+export async function executeWorkItem(item: WorkItem, deps: WriterDeps): Promise<WriteOutcome> {
+  const stop = deps.shouldStop();
+  if (stop !== undefined) return { kind: 'deferred', item, reason: stop };
+  const options = deps.abortSignal === undefined ? {} : { abortSignal: deps.abortSignal };
+  try {
+    switch (item.kind) {
+      case 'delete': {
+        const vivaId = item.vivaId ?? (await deps.gateway.getActivityByExternalId(item.externalId, options))?.id;
+        if (vivaId !== undefined) await deps.gateway.deleteActivity(vivaId, options);
+        return { kind: 'deleted', item };
+      }
+      case 'update': {
+        const { body, learnerObjectId } = await buildBody(item.draft, deps);
+        try {
+          await deps.gateway.updateActivity(item.vivaId, body, options);
+          return { kind: 'updated', item, vivaId: item.vivaId, learnerObjectId };
+        } catch (err) {
+          // Deleted in Viva behind our back: create it again rather than fail forever.
+          if (!(isGraphRequestError(err) && err.statusCode === 404)) throw err;
+          const created = await createOrAdopt(item.externalId, body, true, deps);
+          return { kind: 'updated', item, vivaId: created, learnerObjectId };
+        }
+      }
+      case 'create': {
+        const { body, learnerObjectId } = await buildBody(item.draft, deps);
+        const vivaId = await createOrAdopt(item.externalId, body, item.lookupFirst, deps);
+        return { kind: 'created', item, vivaId, learnerObjectId };
+      }
+    }
+  } catch (err) {
+    return outcomeOfError(item, err, deps);
+  }
+}
+
+async function buildBody(draft: ActivityDraft, deps: WriterDeps): Promise<{ body: ReturnType<typeof toActivityBody>; learnerObjectId: string }> {
+  const options = deps.abortSignal === undefined ? {} : { abortSignal: deps.abortSignal };
+  const [learningContentId, learnerUserId, assignerUserId] = await Promise.all([
+    deps.contents.resolve(draft.course, options),
+    deps.learners.resolve(draft.learner, options),
+    draft.assigner === undefined ? Promise.resolve(undefined) : deps.learners.resolve(draft.assigner, options).catch(() => undefined),
+  ]);
+  if (learnerUserId === undefined) {
+    throw new LearnerNotFound(`no Entra user has ${draft.learner.match} "${draft.learner.value}"`);
+  }
+  const body = toActivityBody(draft, { learnerUserId, learningContentId, ...(assignerUserId !== undefined ? { assignerUserId } : {}) }, deps.providerId);
+  return { body, learnerObjectId: learnerUserId };
+}
+
+/** Creates the activity, or adopts the one an earlier, interrupted run created. */
+async function createOrAdopt(externalId: string, body: ReturnType<typeof toActivityBody>, lookupFirst: boolean, deps: WriterDeps): Promise<string> {
+  const options = deps.abortSignal === undefined ? {} : { abortSignal: deps.abortSignal };
+  if (lookupFirst) {
+    const existing = await deps.gateway.getActivityByExternalId(externalId, options);
+    if (existing !== undefined) {
+      await deps.gateway.updateActivity(existing.id, body, options);
+      return existing.id;
+    }
+  }
+  return (await deps.gateway.createActivity(body, options)).id;
+}
+
+function outcomeOfError(item: WorkItem, err: unknown, deps: WriterDeps): WriteOutcome {
+  if (err instanceof LearnerNotFound) return { kind: 'failed', item, reason: err.message, code: 'learnerNotFound' };
+  if (isBudgetExhaustedError(err)) return { kind: 'deferred', item, reason: err.message };
+  if (deps.abortSignal?.aborted === true || (err instanceof Error && err.name === 'AbortError')) {
+    return { kind: 'deferred', item, reason: 'the run was cancelled' };
+  }
+  const failure = classifyGraphFailure(err);
+  if (failure.scope === 'tenant') return { kind: 'fatal', item, reason: failure.reason };
+  if (isGraphRequestError(err)) {
+    return { kind: 'failed', item, reason: failure.reason, code: err.code, statusCode: err.statusCode };
+  }
+  return { kind: 'failed', item, reason: failure.reason };
+}
