@@ -1,5 +1,5 @@
 import type { Client, GraphError } from '@microsoft/microsoft-graph-client';
-import pRetry, { AbortError } from 'p-retry';
+import pRetry from 'p-retry';
 import type { ActivityBody, LearningContentBody } from '../mapping/graphTypes.js';
 import type { LearnerRef } from '../mapping/learnerRef.js';
 import { BudgetExhaustedError, classifyGraphFailure, GraphRequestError, isGraphRequestError, parseRetryAfter } from './errors.js';
@@ -153,7 +153,8 @@ export class GraphVivaGateway implements VivaGateway {
         shouldRetry: ({ error }) => classifyGraphFailure(error).retry,
         onFailedAttempt: ({ error, retriesLeft }) => {
           const failure = classifyGraphFailure(error);
-          if (!failure.retry) throw new AbortError(error);
+          // Not retryable: shouldRetry (called after this) ends the loop with the original error.
+          if (!failure.retry) return;
           if (isGraphRequestError(error) && (error.statusCode === 429 || error.statusCode === 503)) {
             this.stats.throttled += 1;
             this.options.onThrottled?.({ statusCode: error.statusCode, waitMs: failure.waitMs, operation });
@@ -176,7 +177,6 @@ export class GraphVivaGateway implements VivaGateway {
       .version(this.options.apiVersion)
       .option('signal', signal === undefined ? timeout : AbortSignal.any([signal, timeout]));
     for (const [name, value] of Object.entries(headers ?? {})) request = request.header(name, value);
-    void operation;
     switch (method) {
       case 'GET':
         return (await request.get()) as T;

@@ -16,7 +16,7 @@ export interface StartAzuriteOptions {
   readonly location?: string;
   /** Keep everything in memory (the default when no `location` is given). */
   readonly inMemory?: boolean;
-  /** Hide Azurite's access log (its output is captured for error messages either way). */
+  /** Hide Azurite's access log (default true; its output is only kept for start-up errors anyway). */
   readonly silent?: boolean;
   /** How long to wait for the ports to accept connections. */
   readonly startTimeoutMs?: number;
@@ -87,13 +87,23 @@ async function startOnce(options: StartAzuriteOptions): Promise<AzuriteInstance>
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const output = { stdout: '', stderr: '' };
+  const output = { stdout: '', stderr: '', tableListening: false };
   const keep = (stream: 'stdout' | 'stderr') => (chunk: Buffer) => {
     output[stream] = (output[stream] + chunk.toString('utf8')).slice(-OUTPUT_KEPT);
+    // Azurite starts the table service last and says so (even with --silent). Waiting for the
+    // line as well as the port guards against another process having taken the port meanwhile.
+    output.tableListening ||= output.stdout.includes('Azurite Table service is successfully listening');
   };
   child.stdout?.on('data', keep('stdout'));
   child.stderr?.on('data', keep('stderr'));
-  const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()));
+  const exited = new Promise<void>((resolveExit) => {
+    child.once('exit', () => resolveExit());
+    // A failed spawn emits 'error' and maybe no 'exit'; keep its message for the start-up error.
+    child.once('error', (err) => {
+      output.stderr += `\n${err.message}`;
+      resolveExit();
+    });
+  });
   // Never leave an orphan Azurite behind if the parent exits without calling stop().
   const killOnExit = (): void => {
     child.kill('SIGKILL');
@@ -110,12 +120,11 @@ async function startOnce(options: StartAzuriteOptions): Promise<AzuriteInstance>
   };
 
   try {
-    await waitForPorts(child, [blobPort, queuePort, tablePort], options.startTimeoutMs ?? 30_000);
+    await waitForPorts(child, [blobPort, queuePort, tablePort], () => output.tableListening, options.startTimeoutMs ?? 30_000);
   } catch (err) {
     await stop();
-    const details = `${err instanceof Error ? err.message : String(err)}\nAzurite stderr:\n${output.stderr || '(empty)'}\nAzurite stdout:\n${output.stdout || '(empty)'}`;
-    if (/EADDRINUSE/.test(output.stderr + output.stdout)) throw new PortTakenError(details);
-    throw new Error(`Azurite did not start: ${details}`);
+    const message = `Azurite did not start: ${err instanceof Error ? err.message : String(err)}\nAzurite stderr:\n${output.stderr || '(empty)'}\nAzurite stdout:\n${output.stdout || '(empty)'}`;
+    throw /EADDRINUSE/.test(output.stderr) ? new PortTakenError(message) : new Error(message);
   }
   return { connectionString: azuriteConnectionString({ blobPort, queuePort, tablePort }), blobPort, queuePort, tablePort, stop };
 }
@@ -160,16 +169,21 @@ function canConnect(port: number): Promise<boolean> {
   });
 }
 
-async function waitForPorts(child: ChildProcess, ports: readonly number[], timeoutMs: number): Promise<void> {
+async function waitForPorts(
+  child: ChildProcess,
+  ports: readonly number[],
+  announced: () => boolean,
+  timeoutMs: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (const port of ports) {
     for (;;) {
       if (child.exitCode !== null || child.signalCode !== null) {
         throw new Error(`Azurite exited (code ${child.exitCode ?? child.signalCode}) before port ${port} accepted connections.`);
       }
-      if (await canConnect(port)) break;
+      if (announced() && (await canConnect(port))) break;
       if (Date.now() > deadline) throw new Error(`Azurite's port ${port} did not accept connections within ${timeoutMs} ms.`);
-      await sleep(100);
+      await sleep(50);
     }
   }
 }

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import type { GatewayStats, VivaGateway } from '../graph/gateway.js';
 import type { LmsAdapter, SourceItem } from '../lms/types.js';
 import { parseEnrollment, type EnrollmentRecord } from '../mapping/enrollment.js';
@@ -80,6 +81,8 @@ export async function runSync(deps: SyncDeps, options: RunSyncOptions = {}): Pro
 
   // Our own controller: a lost lease stops the run as surely as the caller's abort.
   const controller = new AbortController();
+  // Every request in flight listens to this signal; the default limit of 10 would warn.
+  setMaxListeners(0, controller.signal);
   const onOuterAbort = (): void => controller.abort(options.abortSignal?.reason);
   options.abortSignal?.addEventListener('abort', onOuterAbort, { once: true });
   if (options.abortSignal?.aborted === true) controller.abort(options.abortSignal.reason);
@@ -171,6 +174,11 @@ class Run {
     const pages = adapter.listChanges({ ...(startCursor !== undefined ? { cursor: startCursor } : {}), abortSignal: this.signal });
     let pageCount = 0;
     for await (const page of pages.byPage({ maxPageSize: this.options.pageSize ?? DEFAULT_PAGE_SIZE })) {
+      // Checked before each page, after the last checkpoint: a run that has handled every page succeeded.
+      if (this.deps.budget.exhausted()) {
+        logger.info('Time budget spent; stopping at a checkpoint', { runId: this.runId, pages: pageCount });
+        return { status: 'partial', message: 'the time budget was spent; the next run continues from the saved cursor' };
+      }
       pageCount += 1;
       const result = await this.handlePage(page.items);
       if (!result.complete) return this.stopped(result);
@@ -178,10 +186,6 @@ class Run {
         await this.saveCursor(page.cursor, this.ledgerComplete);
       }
       this.options.onProgress?.({ pages: pageCount, counts: { ...this.counts }, cursor: this.cursorAfter });
-      if (this.deps.budget.exhausted()) {
-        logger.info('Time budget spent; stopping at a checkpoint', { runId: this.runId, pages: pageCount });
-        return { status: 'partial', message: 'the time budget was spent; the next run continues from the saved cursor' };
-      }
     }
     // A pass that started from nothing and reached the end has seen every record.
     if (!this.ledgerComplete && startCursor === undefined) await this.saveCursor(this.cursorAfter, true);

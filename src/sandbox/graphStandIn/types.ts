@@ -246,3 +246,13 @@ export interface ProviderRecord {
   loginWebUrl: string | null;
   isCourseActivitySyncEnabled: boolean;
 }
+
+/** A snapshot of the stand-in's data (for the sandbox to persist between runs). */
+export interface StandInState {
+  version: 1;
+  providers: ProviderRecord[];
+  contents: { providerId: string; content: ContentRecord }[];
+  /** In creation order (which decides the first match of a duplicated externalCourseActivityId). */
+  activities: ActivityRecord[];
+  users: StandInUser[];
+}
