@@ -46,6 +46,8 @@ const DEFAULT_PAGE_SIZE = 200;
 const READ_GROUP_BYTES = 1024 * 1024;
 /** …and the bytes skipped between two of them under this. */
 const READ_GAP_BYTES = 16 * 1024;
+/** Reads in flight at once in the second pass (an unsorted file is read record by record). */
+const PARALLEL_READS = 16;
 /** How much of a record that is too long to decode is kept as its `raw`. */
 const OVERSIZED_PREVIEW_BYTES = 64 * 1024;
 
@@ -189,32 +191,43 @@ async function readAt(handle: FileHandle, buffer: Buffer, position: number): Pro
   return filled;
 }
 
-/** The second pass for one page: records of ranks [from, to), neighbours read together. */
+/** The second pass for one page: records of ranks [from, to), neighbours read together, reads in parallel. */
 async function readItems(handle: FileHandle, index: FileIndex, from: number, to: number, decoder: RecordDecoder, source: Source, signal: AbortSignal | undefined): Promise<SourceItem[]> {
-  const items: SourceItem[] = [];
   const bytesToRead = (length: number): number => (length > MAX_RECORD_BYTES ? OVERSIZED_PREVIEW_BYTES : length);
-  let rank = from;
-  while (rank < to) {
-    throwIfAborted(signal);
+  // Ranks [first, end) read as one range [start, end) of the file.
+  const groups: { first: number; end: number; start: number; bytes: number }[] = [];
+  for (let rank = from; rank < to; ) {
     const first = index.at(rank);
-    const groupStart = first.offset;
     let groupEnd = first.offset + bytesToRead(first.length);
     let end = rank + 1;
     for (; end < to; end++) {
       const next = index.at(end);
       const nextEnd = next.offset + bytesToRead(next.length);
-      if (next.offset < groupEnd || next.offset - groupEnd > READ_GAP_BYTES || nextEnd - groupStart > READ_GROUP_BYTES) break;
+      if (next.offset < groupEnd || next.offset - groupEnd > READ_GAP_BYTES || nextEnd - first.offset > READ_GROUP_BYTES) break;
       groupEnd = nextEnd;
     }
-    const buffer = Buffer.allocUnsafe(groupEnd - groupStart);
-    const filled = await readAt(handle, buffer, groupStart);
-    for (let r = rank; r < end; r++) {
-      const entry = index.at(r);
-      const start = Math.min(entry.offset - groupStart, filled);
-      const text = buffer.toString('utf8', start, Math.min(start + bytesToRead(entry.length), filled));
-      items.push(entry.length > MAX_RECORD_BYTES ? oversizedItem(source.fileName, entry.line, entry.length, text, source.kind) : decoder.toItem(entry.line, text));
-    }
+    groups.push({ first: rank, end, start: first.offset, bytes: groupEnd - first.offset });
     rank = end;
+  }
+  const items: SourceItem[] = [];
+  for (let g = 0; g < groups.length; g += PARALLEL_READS) {
+    throwIfAborted(signal);
+    const batch = groups.slice(g, g + PARALLEL_READS);
+    const buffers = await Promise.all(
+      batch.map(async (group) => {
+        const buffer = Buffer.allocUnsafe(group.bytes);
+        return buffer.subarray(0, await readAt(handle, buffer, group.start));
+      }),
+    );
+    batch.forEach((group, i) => {
+      const buffer = buffers[i] ?? Buffer.alloc(0);
+      for (let r = group.first; r < group.end; r++) {
+        const entry = index.at(r);
+        const start = Math.min(entry.offset - group.start, buffer.length);
+        const text = buffer.toString('utf8', start, Math.min(start + bytesToRead(entry.length), buffer.length));
+        items.push(entry.length > MAX_RECORD_BYTES ? oversizedItem(source.fileName, entry.line, entry.length, text, source.kind) : decoder.toItem(entry.line, text));
+      }
+    });
   }
   return items;
 }

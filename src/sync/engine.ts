@@ -3,10 +3,11 @@ import { setMaxListeners } from 'node:events';
 import type { GatewayStats, VivaGateway } from '../graph/gateway.js';
 import type { LmsAdapter, SourceItem } from '../lms/types.js';
 import { parseEnrollment, type EnrollmentRecord } from '../mapping/enrollment.js';
+import { fingerprint } from '../mapping/fingerprint.js';
 import type { LearnerMatch } from '../mapping/learnerRef.js';
 import { externalActivityId } from '../mapping/toActivity.js';
 import { CursorConflictError, LeaseLostError, type LedgerEntry, type RunCounts, type SyncState } from '../state/types.js';
-import { TimeBudget } from './budget.js';
+import type { TimeBudget } from './budget.js';
 import { recordFailure } from './deadLetters.js';
 import type { Logger } from './logger.js';
 import { planChanges } from './plan.js';
@@ -145,7 +146,8 @@ class Run {
   private ledgerComplete = false;
   private readonly contents: ContentResolver;
   private readonly learners: LearnerResolver;
-  private deadLetterKeys = new Set<string>();
+  /** Dead letters known to this run: key → fingerprint of the record that failed. */
+  private deadLetterKeys = new Map<string, string>();
   private fatal: string | undefined;
 
   constructor(
@@ -165,7 +167,7 @@ class Run {
     this.cursorAfter = cursor.value;
     this.etag = cursor.etag;
     this.ledgerComplete = cursor.ledgerComplete;
-    for await (const letter of state.deadLetters.list(signalOpt(this.signal))) this.deadLetterKeys.add(letter.key);
+    for await (const letter of state.deadLetters.list(signalOpt(this.signal))) this.deadLetterKeys.set(letter.key, letter.recordFingerprint);
 
     const retried = await this.retryDeadLetters();
     if (!retried.complete) return this.stopped(retried);
@@ -229,7 +231,7 @@ class Run {
     this.deps.logger.info('Retrying dead letters from earlier runs', { runId: this.runId, count: records.length });
     const pageSize = this.options.pageSize ?? DEFAULT_PAGE_SIZE;
     for (let i = 0; i < records.length; i += pageSize) {
-      const result = await this.handleRecords(records.slice(i, i + pageSize), new Map());
+      const result = await this.handleRecords(records.slice(i, i + pageSize), new Map(), true);
       if (!result.complete) return result;
     }
     return { complete: true };
@@ -253,7 +255,7 @@ class Run {
       );
       if (recorded) {
         this.counts.failed += 1;
-        this.deadLetterKeys.add(item.key);
+        this.deadLetterKeys.set(item.key, fingerprint(item.raw));
         this.deps.logger.warn('Record refused', { runId: this.runId, position: item.position, reason: item.reason });
       } else {
         this.counts.unchanged += 1;
@@ -262,7 +264,14 @@ class Run {
     return this.handleRecords(records, positions);
   }
 
-  private async handleRecords(records: readonly EnrollmentRecord[], positions: ReadonlyMap<string, string>): Promise<BatchResult> {
+  private async handleRecords(all: readonly EnrollmentRecord[], positions: ReadonlyMap<string, string>, retrying = false): Promise<BatchResult> {
+    // A record read again exactly as it failed waits for its retry turn (retryDeadLetters), so
+    // re-reads do not burn its attempts; a changed record is tried at once.
+    const records = retrying ? all : all.filter((r) => {
+      const parked = this.deadLetterKeys.get(externalActivityId(r.enrollmentId)) === fingerprint(JSON.stringify(r));
+      if (parked) this.counts.unchanged += 1;
+      return !parked;
+    });
     if (records.length === 0) return { complete: true };
     const { state } = this.deps;
     const opts = signalOpt(this.signal);
@@ -386,7 +395,7 @@ class Run {
     const recorded = await recordFailure(this.deps.state.deadLetters, report, new Date(), signalOpt(this.signal));
     if (recorded || report.kind === 'write') {
       this.counts.failed += 1;
-      this.deadLetterKeys.add(report.key);
+      this.deadLetterKeys.set(report.key, fingerprint(report.record));
       this.deps.logger.warn('Record dead-lettered', { runId: this.runId, key: report.key, reason: report.reason, ...(report.position !== undefined ? { position: report.position } : {}) });
     } else {
       this.counts.unchanged += 1;

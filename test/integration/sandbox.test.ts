@@ -1,0 +1,32 @@
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const repoRoot = resolve(import.meta.dirname, '../..');
+const dir = mkdtempSync(join(tmpdir(), 'sandbox-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function npmStart(): { status: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(process.execPath, [join(repoRoot, 'dist/src/sandbox/start.js')], { cwd: dir, encoding: 'utf8', timeout: 120_000, env: { PATH: process.env.PATH ?? '' } });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe('npm start (the sandbox on embedded defaults)', () => {
+  it('syncs the examples, then finds nothing to change on the second start', () => {
+    cpSync(join(repoRoot, 'examples'), join(dir, 'examples'), { recursive: true });
+    const first = npmStart();
+    expect(first.status, first.stderr).toBe(0);
+    expect(first.stdout).toMatch(/read 302, created 294, updated 0, deleted 2, unchanged \d+, failed 4/);
+    expect(first.stdout).toContain('Viva Learning stand-in now holds 294 course activities and 25 courses.');
+    expect(first.stderr).toContain('progressPercent 140 is outside 0..100');
+    expect(existsSync(join(dir, '.sandbox', 'azurite'))).toBe(true);
+
+    const second = npmStart();
+    expect(second.status, second.stderr).toBe(0);
+    expect(second.stdout).toMatch(/created 0, updated 0, deleted 0, unchanged \d+, failed 0/);
+    expect(second.stdout).toContain('Nothing to change');
+    expect(second.stdout).toContain('294 course activities');
+  });
+});
