@@ -29,6 +29,13 @@ export type LmsSettings =
       readonly password?: string;
       readonly token?: string;
       readonly courseIds?: readonly string[];
+      /** A local file or folder the adapter may read instead of the API (e.g. a OneRoster CSV bundle). */
+      readonly filePath?: string;
+      /**
+       * Every other LMS_* setting, for options one adapter alone has (verbs, scopes…). The
+       * adapter validates them when it is created and throws a ConfigError naming the setting.
+       */
+      readonly extra: Readonly<Record<string, string>>;
     };
 
 export interface Config {
@@ -56,6 +63,39 @@ export interface LoadConfigOptions {
   readonly cwd?: string;
   /** The host's function timeout, when running under Azure Functions: the budget defaults to a safe share of it. */
   readonly hostTimeoutSeconds?: number;
+}
+
+/**
+ * Every setting the product reads (DESIGN.md's table and the additions documented in the
+ * README). The infrastructure test checks that each one is set by the Bicep, or knowingly not.
+ */
+export const SETTING_NAMES = [
+  'VIVA_PROVIDER_ID',
+  ...LMS_COMMON_NAMES(),
+  'GRAPH_BASE_URL',
+  'GRAPH_API_VERSION',
+  'GRAPH_AUTH',
+  'AZURE_TENANT_ID',
+  'AZURE_CLIENT_ID',
+  'AZURE_CLIENT_SECRET',
+  'GRAPH_TOKEN',
+  'GRAPH_MAX_CONCURRENCY',
+  'AzureWebJobsStorage',
+  'AzureWebJobsStorage__tableServiceUri',
+  'AzureWebJobsStorage__accountName',
+  'AzureWebJobsStorage__clientId',
+  'SYNC_STORAGE_CONNECTION',
+  'SYNC_TABLE_PREFIX',
+  'LEARNER_MATCH',
+  'SYNC_SCHEDULE',
+  'SYNC_TIME_BUDGET_SECONDS',
+  'SYNC_LOOKBACK_SECONDS',
+  'SYNC_MODE',
+  'WEBHOOK_SECRET',
+] as const;
+
+function LMS_COMMON_NAMES(): string[] {
+  return ['LMS_ADAPTER', 'LMS_FILE_PATH', 'LMS_MAPPING_PATH', 'LMS_BASE_URL', 'LMS_CLIENT_ID', 'LMS_CLIENT_SECRET', 'LMS_TOKEN_URL', 'LMS_USERNAME', 'LMS_PASSWORD', 'LMS_TOKEN', 'LMS_COURSE_IDS'];
 }
 
 /** Settings whose values never appear in messages. */
@@ -128,6 +168,16 @@ export function defaultBudget(hostTimeoutSeconds: number): number {
   return Math.max(Math.floor(hostTimeoutSeconds / 2), hostTimeoutSeconds - margin);
 }
 
+/** Settings every API adapter needs, by adapter; adapter-specific options are checked by the adapter. */
+const API_ADAPTER_REQUIREMENTS: Readonly<Record<Exclude<LmsAdapterName, 'file'>, readonly (readonly string[])[]>> = {
+  xapi: [['LMS_USERNAME', 'LMS_PASSWORD']],
+  oneroster: [['LMS_CLIENT_ID', 'LMS_CLIENT_SECRET', 'LMS_TOKEN_URL']],
+  canvas: [['LMS_TOKEN']],
+  moodle: [['LMS_TOKEN']],
+};
+
+const LMS_COMMON = LMS_COMMON_NAMES();
+
 function readLms(r: SettingsReader): LmsSettings | undefined {
   const adapter = r.requiredOneOf('LMS_ADAPTER', ADAPTERS);
   if (adapter === undefined) return undefined;
@@ -137,8 +187,31 @@ function readLms(r: SettingsReader): LmsSettings | undefined {
     const mappingPath = r.optional('LMS_MAPPING_PATH');
     return filePath === undefined ? undefined : { adapter, filePath, ...(mappingPath !== undefined ? { mappingPath } : {}) };
   }
-  r.problem('LMS_ADAPTER', `"${adapter}" is not available in this version yet; use file`);
-  return undefined;
+  const filePath = r.optional('LMS_FILE_PATH');
+  // OneRoster may read a CSV bundle from a folder instead of the REST API.
+  const needsApi = !(adapter === 'oneroster' && filePath !== undefined);
+  const baseUrl = needsApi ? r.required('LMS_BASE_URL', `is required when LMS_ADAPTER=${adapter}`) : r.optional('LMS_BASE_URL');
+  if (baseUrl !== undefined) r.httpsUrl('LMS_BASE_URL', baseUrl);
+  if (needsApi) for (const group of API_ADAPTER_REQUIREMENTS[adapter]) for (const name of group) r.required(name, `is required when LMS_ADAPTER=${adapter}`);
+  const courseIds = r.optional('LMS_COURSE_IDS')?.split(',').map((id) => id.trim()).filter((id) => id !== '');
+  const extra = Object.fromEntries(r.entries().filter(([name]) => name.startsWith('LMS_') && !LMS_COMMON.includes(name)));
+  const optional = (name: string, key: string): Record<string, string> => {
+    const value = r.optional(name);
+    return value === undefined ? {} : { [key]: value };
+  };
+  return {
+    adapter,
+    baseUrl: baseUrl ?? '',
+    ...optional('LMS_CLIENT_ID', 'clientId'),
+    ...optional('LMS_CLIENT_SECRET', 'clientSecret'),
+    ...optional('LMS_TOKEN_URL', 'tokenUrl'),
+    ...optional('LMS_USERNAME', 'username'),
+    ...optional('LMS_PASSWORD', 'password'),
+    ...optional('LMS_TOKEN', 'token'),
+    ...(courseIds !== undefined && courseIds.length > 0 ? { courseIds } : {}),
+    ...(filePath !== undefined ? { filePath } : {}),
+    extra,
+  };
 }
 
 function readGraphAuth(r: SettingsReader, baseUrl: string | undefined): GraphAuth | undefined {
@@ -236,6 +309,21 @@ class SettingsReader {
     if ((allowed as readonly string[]).includes(value)) return value as T;
     this.problem(name, `must be one of ${allowed.join(', ')} (got ${this.show(name, value)})`);
     return undefined;
+  }
+
+  entries(): [string, string][] {
+    return Object.entries(this.values).filter((e): e is [string, string] => typeof e[1] === 'string' && e[1].trim() !== '');
+  }
+
+  /** An LMS endpoint: https, or http on loopback (local stand-ins). */
+  httpsUrl(name: string, value: string): void {
+    try {
+      const url = new URL(value);
+      if (url.protocol === 'https:' || (url.protocol === 'http:' && isLoopback(value))) return;
+    } catch {
+      // reported below
+    }
+    this.problem(name, `must be an https URL (http only on loopback) (got ${this.show(name, value)})`);
   }
 
   url(name: string, fallback: string): string | undefined {

@@ -69,7 +69,20 @@ const DEFAULT_LEASE_TTL_MS = 120_000;
  * flow"). The cursor is saved only after every record of a page was written or
  * dead-lettered, so a run stopped at any instant loses nothing.
  */
-export async function runSync(deps: SyncDeps, options: RunSyncOptions = {}): Promise<RunSummary> {
+export function runSync(deps: SyncDeps, options: RunSyncOptions = {}): Promise<RunSummary> {
+  return runUnderLease(deps, options, (run) => run.execute());
+}
+
+/**
+ * The single-record path (webhooks, targeted re-syncs): these records go through the same
+ * plan, write and ledger rules as a scheduled run, under the same lease, and the cursor is
+ * not touched.
+ */
+export function syncRecords(deps: SyncDeps, records: readonly EnrollmentRecord[], options: Omit<RunSyncOptions, 'full'> = {}): Promise<RunSummary> {
+  return runUnderLease(deps, options, (run) => run.executeRecords(records));
+}
+
+async function runUnderLease(deps: SyncDeps, options: RunSyncOptions, body: (run: Run) => Promise<RunOutcome>): Promise<RunSummary> {
   const started = Date.now();
   const runId = options.runId ?? newRunId();
   const { state, logger } = deps;
@@ -99,7 +112,7 @@ export async function runSync(deps: SyncDeps, options: RunSyncOptions = {}): Pro
   const run = new Run(deps, runId, options, controller.signal);
   try {
     await state.runs.put({ runId, trigger: options.trigger ?? 'manual', status: 'running', startedAt: new Date(started).toISOString(), counts: emptyCounts() });
-    const outcome = await run.execute();
+    const outcome = await body(run);
     const summary: RunSummary = {
       runId,
       status: outcome.status,
@@ -160,14 +173,27 @@ class Run {
     this.learners = new LearnerResolver(deps.gateway, deps.state.learners);
   }
 
-  async execute(): Promise<RunOutcome> {
-    const { state, adapter, logger } = this.deps;
+  async executeRecords(records: readonly EnrollmentRecord[]): Promise<RunOutcome> {
+    await this.loadState();
+    this.counts.read += records.length;
+    const result = await this.handleRecords(records, new Map());
+    return result.complete ? { status: 'succeeded' } : this.stopped(result);
+  }
+
+  private async loadState(): Promise<{ value: string | undefined }> {
+    const { state } = this.deps;
     const cursor = await state.cursor.get(signalOpt(this.signal));
     this.cursorBefore = cursor.value;
     this.cursorAfter = cursor.value;
     this.etag = cursor.etag;
     this.ledgerComplete = cursor.ledgerComplete;
     for await (const letter of state.deadLetters.list(signalOpt(this.signal))) this.deadLetterKeys.set(letter.key, letter.recordFingerprint);
+    return cursor;
+  }
+
+  async execute(): Promise<RunOutcome> {
+    const { adapter, logger } = this.deps;
+    const cursor = await this.loadState();
 
     const retried = await this.retryDeadLetters();
     if (!retried.complete) return this.stopped(retried);

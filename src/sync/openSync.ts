@@ -7,11 +7,12 @@ import { createGraphClient } from '../graph/graphClient.js';
 import { RequestScheduler } from '../graph/requestScheduler.js';
 import { createAdapter } from '../lms/createAdapter.js';
 import type { LmsAdapter } from '../lms/types.js';
+import type { EnrollmentRecord } from '../mapping/enrollment.js';
 import { createTableState } from '../state/tableState.js';
 import type { SyncState } from '../state/types.js';
 import { TimeBudget } from './budget.js';
 import { RecordingGateway, readOnlyState } from './dryRun.js';
-import { runSync, type RunSyncOptions } from './engine.js';
+import { runSync, syncRecords, type RunSyncOptions, type SyncDeps } from './engine.js';
 import type { Logger } from './logger.js';
 import type { RunSummary } from './types.js';
 
@@ -32,6 +33,8 @@ export interface SyncRunner {
   readonly state: SyncState;
   readonly adapter: LmsAdapter;
   run(options?: SyncRunOptions): Promise<RunSummary>;
+  /** The single-record path: these records only, same rules, cursor untouched. */
+  runRecords(records: readonly EnrollmentRecord[], options?: Omit<SyncRunOptions, 'full'>): Promise<RunSummary>;
 }
 
 /** The composition root shared by the CLI, the timer function and the sandbox. */
@@ -47,26 +50,29 @@ export async function openSync(config: Config, options: OpenSyncOptions): Promis
   const client = createGraphClient({ baseUrl: config.graph.baseUrl, credential: options.graphCredential ?? createGraphCredential(config.graph.auth) });
   const scheduler = new RequestScheduler({ maxConcurrency: config.graph.maxConcurrency });
 
+  const depsFor = (dryRun: boolean): SyncDeps => {
+    const budget = new TimeBudget(config.timeBudgetSeconds === undefined ? undefined : config.timeBudgetSeconds * 1000);
+    const common = { adapter, providerId: config.providerId, learnerMatch: config.learnerMatch, logger: options.logger, budget };
+    if (dryRun) {
+      const recorder = new RecordingGateway();
+      return { ...common, gateway: recorder, state: readOnlyState(state), dryRun: true, plannedCalls: () => recorder.calls };
+    }
+    const gateway = new GraphVivaGateway({
+      client,
+      providerId: config.providerId,
+      apiVersion: config.graph.apiVersion,
+      scheduler,
+      ...(budget.deadline !== undefined ? { deadline: budget.deadline } : {}),
+      onThrottled: ({ statusCode, waitMs, operation }) => options.logger.warn('Graph is throttling', { statusCode, waitMs: waitMs ?? null, operation }),
+    });
+    return { ...common, gateway, state, gatewayStats: () => gateway.stats };
+  };
+
   return {
     state,
     adapter,
-    async run(runOptions: SyncRunOptions = {}): Promise<RunSummary> {
-      const budget = new TimeBudget(config.timeBudgetSeconds === undefined ? undefined : config.timeBudgetSeconds * 1000);
-      const common = { adapter, providerId: config.providerId, learnerMatch: config.learnerMatch, logger: options.logger, budget };
-      if (runOptions.dryRun === true) {
-        const recorder = new RecordingGateway();
-        return runSync({ ...common, gateway: recorder, state: readOnlyState(state), dryRun: true, plannedCalls: () => recorder.calls }, runOptions);
-      }
-      const gateway = new GraphVivaGateway({
-        client,
-        providerId: config.providerId,
-        apiVersion: config.graph.apiVersion,
-        scheduler,
-        ...(budget.deadline !== undefined ? { deadline: budget.deadline } : {}),
-        onThrottled: ({ statusCode, waitMs, operation }) => options.logger.warn('Graph is throttling', { statusCode, waitMs: waitMs ?? null, operation }),
-      });
-      return runSync({ ...common, gateway, state, gatewayStats: () => gateway.stats }, runOptions);
-    },
+    run: (runOptions: SyncRunOptions = {}) => runSync(depsFor(runOptions.dryRun === true), runOptions),
+    runRecords: (records, runOptions = {}) => syncRecords(depsFor(runOptions.dryRun === true), records, runOptions),
   };
 }
 

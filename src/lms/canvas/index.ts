@@ -1,0 +1,16 @@
+import type { LmsSettings } from '../../config/loadConfig.js';
+import type { LmsAdapter } from '../types.js';
+
+export type CanvasSettings = Extract<LmsSettings, { adapter: 'canvas' }>;
+
+export interface CanvasAdapterOptions {
+  readonly settings: CanvasSettings;
+  /** Folder that relative paths are resolved against. */
+  readonly cwd: string;
+  readonly lookbackMs: number;
+}
+
+/** Not built yet (issue 6). */
+export function createCanvasAdapter(_options: CanvasAdapterOptions): LmsAdapter {
+  throw new Error('LMS_ADAPTER=canvas is not available in this version yet.');
+}

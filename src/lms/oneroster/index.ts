@@ -1,0 +1,16 @@
+import type { LmsSettings } from '../../config/loadConfig.js';
+import type { LmsAdapter } from '../types.js';
+
+export type OneRosterSettings = Extract<LmsSettings, { adapter: 'oneroster' }>;
+
+export interface OneRosterAdapterOptions {
+  readonly settings: OneRosterSettings;
+  /** Folder that relative paths are resolved against. */
+  readonly cwd: string;
+  readonly lookbackMs: number;
+}
+
+/** Not built yet (issue 6). */
+export function createOneRosterAdapter(_options: OneRosterAdapterOptions): LmsAdapter {
+  throw new Error('LMS_ADAPTER=oneroster is not available in this version yet.');
+}

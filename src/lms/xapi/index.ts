@@ -1,0 +1,16 @@
+import type { LmsSettings } from '../../config/loadConfig.js';
+import type { LmsAdapter } from '../types.js';
+
+export type XapiSettings = Extract<LmsSettings, { adapter: 'xapi' }>;
+
+export interface XapiAdapterOptions {
+  readonly settings: XapiSettings;
+  /** Folder that relative paths are resolved against. */
+  readonly cwd: string;
+  readonly lookbackMs: number;
+}
+
+/** Not built yet (issue 6). */
+export function createXapiAdapter(_options: XapiAdapterOptions): LmsAdapter {
+  throw new Error('LMS_ADAPTER=xapi is not available in this version yet.');
+}
