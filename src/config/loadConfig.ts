@@ -17,9 +17,16 @@ export type StorageSetting =
   | { readonly kind: 'connectionString'; readonly connectionString: string }
   | { readonly kind: 'endpoint'; readonly url: string; readonly clientId?: string };
 
-export type LmsSettings =
-  | { readonly adapter: 'file'; readonly filePath: string; readonly mappingPath?: string }
-  | {
+export type LmsSettings = FileLmsSettings | ApiLmsSettings;
+
+export interface FileLmsSettings {
+  readonly adapter: 'file';
+  readonly filePath: string;
+  readonly mappingPath?: string;
+}
+
+/** The settings of the API adapters (xapi, oneroster, canvas, moodle). */
+export type ApiLmsSettings = {
       readonly adapter: Exclude<LmsAdapterName, 'file'>;
       readonly baseUrl: string;
       readonly clientId?: string;

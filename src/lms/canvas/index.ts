@@ -1,7 +1,8 @@
-import type { LmsSettings } from '../../config/loadConfig.js';
+import type { ApiLmsSettings } from '../../config/loadConfig.js';
 import type { LmsAdapter } from '../types.js';
 
-export type CanvasSettings = Extract<LmsSettings, { adapter: 'canvas' }>;
+/** LMS_ADAPTER is this adapter's name. */
+export type CanvasSettings = ApiLmsSettings;
 
 export interface CanvasAdapterOptions {
   readonly settings: CanvasSettings;

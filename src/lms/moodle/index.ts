@@ -1,7 +1,8 @@
-import type { LmsSettings } from '../../config/loadConfig.js';
+import type { ApiLmsSettings } from '../../config/loadConfig.js';
 import type { LmsAdapter } from '../types.js';
 
-export type MoodleSettings = Extract<LmsSettings, { adapter: 'moodle' }>;
+/** LMS_ADAPTER is this adapter's name. */
+export type MoodleSettings = ApiLmsSettings;
 
 export interface MoodleAdapterOptions {
   readonly settings: MoodleSettings;

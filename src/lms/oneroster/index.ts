@@ -1,7 +1,8 @@
-import type { LmsSettings } from '../../config/loadConfig.js';
+import type { ApiLmsSettings } from '../../config/loadConfig.js';
 import type { LmsAdapter } from '../types.js';
 
-export type OneRosterSettings = Extract<LmsSettings, { adapter: 'oneroster' }>;
+/** LMS_ADAPTER is this adapter's name. */
+export type OneRosterSettings = ApiLmsSettings;
 
 export interface OneRosterAdapterOptions {
   readonly settings: OneRosterSettings;

@@ -1,7 +1,8 @@
-import type { LmsSettings } from '../../config/loadConfig.js';
+import type { ApiLmsSettings } from '../../config/loadConfig.js';
 import type { LmsAdapter } from '../types.js';
 
-export type XapiSettings = Extract<LmsSettings, { adapter: 'xapi' }>;
+/** LMS_ADAPTER is this adapter's name. */
+export type XapiSettings = ApiLmsSettings;
 
 export interface XapiAdapterOptions {
   readonly settings: XapiSettings;
