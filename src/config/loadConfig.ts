@@ -53,6 +53,12 @@ export interface Config {
     readonly apiVersion: GraphApiVersion;
     readonly auth: GraphAuth;
     readonly maxConcurrency: number;
+    /** Undefined: no ceiling until Graph throttles. */
+    readonly maxRequestsPerSecond: number | undefined;
+    /** Requests per JSON batch; 1 sends each request on its own. */
+    readonly batchSize: number;
+    /** A request with no answer after this long is abandoned and retried. */
+    readonly requestTimeoutSeconds: number;
   };
   readonly storage: StorageSetting;
   readonly tablePrefix: string;
@@ -87,6 +93,9 @@ export const SETTING_NAMES = [
   'AZURE_CLIENT_SECRET',
   'GRAPH_TOKEN',
   'GRAPH_MAX_CONCURRENCY',
+  'GRAPH_MAX_RPS',
+  'GRAPH_BATCH_SIZE',
+  'GRAPH_REQUEST_TIMEOUT_SECONDS',
   'AzureWebJobsStorage',
   'AzureWebJobsStorage__tableServiceUri',
   'AzureWebJobsStorage__accountName',
@@ -139,6 +148,9 @@ function readAll(r: SettingsReader, options: LoadConfigOptions): Config | undefi
   const apiVersion = r.oneOf('GRAPH_API_VERSION', ['v1.0', 'beta'] as const, 'v1.0');
   const auth = readGraphAuth(r, graphBaseUrl);
   const maxConcurrency = r.integer('GRAPH_MAX_CONCURRENCY', 8, 1, 64);
+  const maxRequestsPerSecond = r.optionalInteger('GRAPH_MAX_RPS', 1, 10_000);
+  const batchSize = r.integer('GRAPH_BATCH_SIZE', 1, 1, 20);
+  const requestTimeoutSeconds = r.integer('GRAPH_REQUEST_TIMEOUT_SECONDS', 30, 1, 600);
   const storage = readStorage(r);
   const tablePrefix = r.pattern('SYNC_TABLE_PREFIX', /^[A-Za-z][A-Za-z0-9]{0,40}$/, 'must be letters and digits, starting with a letter (at most 41)', 'vivasync');
   const learnerMatch = r.oneOf('LEARNER_MATCH', MATCHES, 'userPrincipalName');
@@ -156,7 +168,7 @@ function readAll(r: SettingsReader, options: LoadConfigOptions): Config | undefi
   return {
     providerId,
     lms,
-    graph: { baseUrl: graphBaseUrl.replace(/\/+$/, ''), apiVersion, auth, maxConcurrency },
+    graph: { baseUrl: graphBaseUrl.replace(/\/+$/, ''), apiVersion, auth, maxConcurrency, maxRequestsPerSecond, batchSize, requestTimeoutSeconds },
     storage,
     tablePrefix,
     learnerMatch,

@@ -67,6 +67,10 @@ const TENANT_MESSAGES: readonly RegExp[] = [
 ];
 
 export function classifyGraphFailure(err: unknown): FailureClass {
+  // Out of time or cancelled: retrying would only wait longer.
+  if (isBudgetExhaustedError(err) || (err instanceof Error && err.name === 'AbortError')) {
+    return { retry: false, scope: 'request', reason: err.message, waitMs: undefined };
+  }
   if (!isGraphRequestError(err)) {
     return { retry: true, scope: 'request', reason: err instanceof Error ? err.message : String(err), waitMs: undefined };
   }

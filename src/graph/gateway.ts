@@ -4,7 +4,8 @@ import type { ActivityBody, LearningContentBody } from '../mapping/graphTypes.js
 import type { LearnerRef } from '../mapping/learnerRef.js';
 import { BudgetExhaustedError, classifyGraphFailure, GraphRequestError, isGraphRequestError, parseRetryAfter } from './errors.js';
 import { odataKey, odataString, pathId } from './odata.js';
-import type { RequestScheduler } from './requestScheduler.js';
+import type { RequestScheduler, ScheduledRun } from './requestScheduler.js';
+import { GraphBatcher, MAX_BATCH_SIZE } from './batcher.js';
 
 export interface GatewayOperationOptions {
   readonly abortSignal?: AbortSignal;
@@ -35,9 +36,11 @@ export interface VivaGateway {
 }
 
 export interface GatewayStats {
+  /** Graph requests sent (each request inside a $batch counts as one). */
   requests: number;
   retries: number;
   throttled: number;
+  batches: number;
 }
 
 export interface GraphGatewayOptions {
@@ -45,8 +48,10 @@ export interface GraphGatewayOptions {
   readonly providerId: string;
   readonly apiVersion: 'v1.0' | 'beta';
   readonly scheduler: RequestScheduler;
-  /** Epoch ms after which no retry may wait (the run's time budget). */
+  /** Epoch ms after which no request starts and no retry waits (the run's time budget). */
   readonly deadline?: number;
+  /** Gather requests into JSON batches of up to this many (2–20); 0 or 1: one request per call. */
+  readonly batchSize?: number;
   readonly maxRetries?: number;
   readonly requestTimeoutMs?: number;
   readonly now?: () => number;
@@ -56,13 +61,22 @@ export interface GraphGatewayOptions {
 type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 
 export class GraphVivaGateway implements VivaGateway {
-  readonly stats: GatewayStats = { requests: 0, retries: 0, throttled: 0 };
+  private readonly counters = { requests: 0, retries: 0, throttled: 0 };
   private readonly providerPath: string;
   private readonly now: () => number;
+  private readonly traffic: ScheduledRun;
+  private readonly batcher: GraphBatcher | undefined;
 
   constructor(private readonly options: GraphGatewayOptions) {
     this.providerPath = `/employeeExperience/learningProviders/${pathId(options.providerId)}`;
     this.now = options.now ?? Date.now;
+    this.traffic = options.scheduler.withDeadline(options.deadline);
+    const batchSize = Math.min(options.batchSize ?? 0, MAX_BATCH_SIZE);
+    this.batcher = batchSize > 1 ? new GraphBatcher(options.client, options.apiVersion, batchSize) : undefined;
+  }
+
+  get stats(): GatewayStats {
+    return { ...this.counters, batches: this.batcher?.batchesSent ?? 0 };
   }
 
   async upsertContent(externalId: string, body: LearningContentBody, options?: GatewayOperationOptions): Promise<{ id: string }> {
@@ -87,7 +101,10 @@ export class GraphVivaGateway implements VivaGateway {
   }
 
   async createActivity(body: ActivityBody, options?: GatewayOperationOptions): Promise<{ id: string }> {
-    const created = await this.send<{ id?: string }>('POST', `${this.providerPath}/learningCourseActivities`, 'POST learningCourseActivities', body, options);
+    // POST is not idempotent: when an attempt's outcome is unknown (no answer, 5xx), the
+    // activity may exist already, so look for it before sending the POST again.
+    const adoptExisting = async (): Promise<{ id?: string } | undefined> => this.getActivityByExternalId(body.externalCourseActivityId, options);
+    const created = await this.send<{ id?: string }>('POST', `${this.providerPath}/learningCourseActivities`, 'POST learningCourseActivities', body, options, undefined, adoptExisting);
     if (typeof created?.id !== 'string') throw new GraphRequestError({ statusCode: 201, code: 'missingId', message: 'The created activity has no id.', operation: 'POST learningCourseActivities' });
     return { id: created.id };
   }
@@ -132,21 +149,38 @@ export class GraphVivaGateway implements VivaGateway {
   }
 
   /** One request, through the scheduler, inside the single p-retry loop. */
-  private async send<T>(method: Method, path: string, operation: string, body: unknown, options?: GatewayOperationOptions, headers?: Record<string, string>): Promise<T> {
+  private async send<T>(
+    method: Method,
+    path: string,
+    operation: string,
+    body: unknown,
+    options?: GatewayOperationOptions,
+    headers?: Record<string, string>,
+    /** For requests that must not be repeated blindly: finds what an attempt of unknown outcome did. */
+    recover?: () => Promise<T | undefined>,
+  ): Promise<T> {
     const signal = options?.abortSignal;
-    const { scheduler, deadline } = this.options;
+    const { deadline } = this.options;
+    const scheduler = this.traffic.scheduler;
+    let outcomeUnknown = false;
     return pRetry(
       async () => {
+        if (outcomeUnknown && recover !== undefined) {
+          const recovered = await recover();
+          if (recovered !== undefined) return recovered;
+        }
         try {
-          return await scheduler.run(() => this.request<T>(method, path, operation, body, signal, headers), signal);
+          const result = await this.traffic.run(() => this.request<T>(method, path, operation, body, signal, headers), signal);
+          scheduler.onAccepted();
+          return result;
         } catch (err) {
           throw toGraphRequestError(err, operation);
         }
       },
       {
-        retries: this.options.maxRetries ?? 6,
+        retries: this.options.maxRetries ?? 5,
         minTimeout: 250,
-        maxTimeout: 30_000,
+        maxTimeout: 10_000,
         factor: 2,
         randomize: true,
         ...(signal !== undefined ? { signal } : {}),
@@ -155,22 +189,27 @@ export class GraphVivaGateway implements VivaGateway {
           const failure = classifyGraphFailure(error);
           // Not retryable: shouldRetry (called after this) ends the loop with the original error.
           if (!failure.retry) return;
+          // 429 and 503 refuse a request before doing it; no answer or another 5xx may come after it was done.
+          outcomeUnknown = isGraphRequestError(error) && error.statusCode !== 429 && error.statusCode !== 503;
           if (isGraphRequestError(error) && (error.statusCode === 429 || error.statusCode === 503)) {
-            this.stats.throttled += 1;
+            this.counters.throttled += 1;
+            scheduler.onThrottled(failure.waitMs);
             this.options.onThrottled?.({ statusCode: error.statusCode, waitMs: failure.waitMs, operation });
           }
           if (retriesLeft <= 0) return;
           const waitMs = failure.waitMs ?? 0;
           if (deadline !== undefined && this.now() + waitMs > deadline) throw new BudgetExhaustedError(waitMs);
-          if (waitMs > 0) scheduler.pauseUntil(this.now() + waitMs);
-          this.stats.retries += 1;
+          this.counters.retries += 1;
         },
       },
     );
   }
 
   private async request<T>(method: Method, path: string, operation: string, body: unknown, signal: AbortSignal | undefined, headers?: Record<string, string>): Promise<T> {
-    this.stats.requests += 1;
+    this.counters.requests += 1;
+    if (this.batcher !== undefined) {
+      return (await this.batcher.send({ method, url: path, ...(body !== undefined ? { body } : {}), ...(headers !== undefined ? { headers } : {}) }, operation)) as T;
+    }
     const timeout = AbortSignal.timeout(this.options.requestTimeoutMs ?? 30_000);
     let request = this.options.client
       .api(path)

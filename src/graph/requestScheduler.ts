@@ -1,31 +1,84 @@
 import pLimit, { type LimitFunction } from 'p-limit';
+import { BudgetExhaustedError } from './errors.js';
 
 export interface RequestSchedulerOptions {
+  /** Requests in flight at most (GRAPH_MAX_CONCURRENCY); throttling lowers it, successes raise it back. */
   readonly maxConcurrency: number;
+  /** Requests per second at most (GRAPH_MAX_RPS); undefined: no ceiling until the service says otherwise. */
+  readonly maxRequestsPerSecond?: number;
+  /** No request starts, and no wait is begun, that would end after this (epoch ms): the run's time budget. */
+  readonly deadline?: number;
   /** Injectable clock and sleep, for tests. */
   readonly now?: () => number;
   readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
+export interface SchedulerSnapshot {
+  readonly concurrency: number;
+  /** Current rate ceiling in requests per second (Infinity: none yet). */
+  readonly requestsPerSecond: number;
+  readonly pausedUntil: number;
+}
+
+/** How long a burst the client may send after a quiet spell, in seconds of the current rate. */
+const BURST_SECONDS = 1;
+/** At a throttling signal the rate drops by this factor (multiplicative decrease)… */
+const DECREASE_FACTOR = 0.9;
+/** …and climbs back by this share per second without one (additive increase, at least 1 req/s). */
+const INCREASE_SHARE_PER_SECOND = 0.02;
+/** Responses already in flight when a 429 arrives say nothing new: react once per this long. */
+const REACT_INTERVAL_MS = 1_000;
+const SUCCESSES_PER_CONCURRENCY_STEP = 10;
+
 /**
- * Bounds the requests in flight (one p-limit per gateway, STYLE.md §6) and holds every new
- * request while a throttling signal is in force: Graph throttles per app and tenant, so a
- * Retry-After seen by one request applies to all of them.
+ * The gateway's traffic control (STYLE.md §6): one p-limit bounds the requests in flight, a
+ * token bucket bounds the rate, and a shared pause holds every request while a Retry-After
+ * is in force, because Graph throttles per app and tenant, not per request.
+ *
+ * The rate adapts (AIMD). With no ceiling configured it runs free until the first 429, and
+ * then starts from what it sent in the last second. At each later 429 it drops 10%, but only
+ * when it was really sending near its rate (a 429 that arrives while the client is mostly
+ * idle is the service's hiccup, not its limit); without 429s it climbs 2% a second. The
+ * bucket keeps up to a second of tokens, so the time spent waiting out a Retry-After is made
+ * up by a burst afterwards.
  */
 export class RequestScheduler {
   private readonly limit: LimitFunction;
+  private readonly maxConcurrency: number;
+  private readonly maxRate: number;
   private readonly now: () => number;
   private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  private readonly deadline: number | undefined;
+  private rate: number;
+  private tokens: number;
+  private lastRefill: number;
   private pausedUntil = 0;
+  private lastReaction = -Infinity;
+  private lastIncrease: number;
+  private successesSinceStep = 0;
+  /** Start times of recent requests (a bounded tail). */
+  private readonly sent: number[] = [];
 
   constructor(options: RequestSchedulerOptions) {
+    this.maxConcurrency = options.maxConcurrency;
     this.limit = pLimit(options.maxConcurrency);
+    this.maxRate = options.maxRequestsPerSecond ?? Infinity;
+    this.rate = this.maxRate;
     this.now = options.now ?? Date.now;
     this.sleep = options.sleep ?? abortableSleep;
+    this.deadline = options.deadline;
+    this.tokens = Number.isFinite(this.rate) ? this.rate * BURST_SECONDS : 0;
+    this.lastRefill = this.now();
+    this.lastIncrease = this.now();
   }
 
-  get concurrency(): number {
-    return this.limit.concurrency;
+  snapshot(): SchedulerSnapshot {
+    return { concurrency: this.limit.concurrency, requestsPerSecond: this.rate, pausedUntil: this.pausedUntil };
+  }
+
+  /** A copy that shares this one's learned rate and pause but has its own deadline (one per run). */
+  withDeadline(deadline: number | undefined): ScheduledRun {
+    return { run: (task, signal) => this.run(task, signal, deadline), scheduler: this };
   }
 
   /** No request starts before `until` (epoch ms). */
@@ -33,19 +86,81 @@ export class RequestScheduler {
     this.pausedUntil = Math.max(this.pausedUntil, until);
   }
 
-  get pausedUntilMs(): number {
-    return this.pausedUntil;
+  /** The service refused a request for load (429, 503): slow everything down. */
+  onThrottled(retryAfterMs: number | undefined): void {
+    const now = this.now();
+    if (retryAfterMs !== undefined && retryAfterMs > 0) this.pauseUntil(now + retryAfterMs);
+    if (now - this.lastReaction < REACT_INTERVAL_MS) return;
+    this.lastReaction = now;
+    const sentLastSecond = this.sentSince(now - 1_000);
+    if (!Number.isFinite(this.rate)) {
+      if (sentLastSecond >= 5) this.rate = Math.min(this.maxRate, sentLastSecond * DECREASE_FACTOR);
+    } else if (sentLastSecond >= this.rate * 0.5) {
+      this.rate = Math.max(1, this.rate * DECREASE_FACTOR);
+    }
+    this.tokens = Math.min(this.tokens, Math.max(1, this.rate * BURST_SECONDS));
+    this.limit.concurrency = Math.max(1, this.limit.concurrency - 1);
+    this.successesSinceStep = 0;
+    this.lastIncrease = now;
   }
 
-  run<T>(task: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+  /** A request was accepted: let the rate and concurrency climb back. */
+  onAccepted(): void {
+    const now = this.now();
+    if (this.limit.concurrency < this.maxConcurrency && ++this.successesSinceStep >= SUCCESSES_PER_CONCURRENCY_STEP) {
+      this.successesSinceStep = 0;
+      this.limit.concurrency += 1;
+    }
+    const seconds = (now - this.lastIncrease) / 1000;
+    if (seconds >= 1 && Number.isFinite(this.rate)) {
+      this.rate = Math.min(this.maxRate, this.rate + Math.max(1, this.rate * INCREASE_SHARE_PER_SECOND) * seconds);
+      this.lastIncrease = now;
+    }
+  }
+
+  run<T>(task: () => Promise<T>, signal?: AbortSignal, deadline = this.deadline): Promise<T> {
     return this.limit(async () => {
-      for (let wait = this.pausedUntil - this.now(); wait > 0; wait = this.pausedUntil - this.now()) {
-        await this.sleep(wait, signal);
-      }
-      signal?.throwIfAborted();
+      await this.waitForTurn(signal, deadline);
       return task();
     });
   }
+
+  private async waitForTurn(signal: AbortSignal | undefined, deadline: number | undefined): Promise<void> {
+    for (;;) {
+      signal?.throwIfAborted();
+      const now = this.now();
+      const wait = Math.max(this.pausedUntil - now, this.refill(now));
+      if (wait <= 0) {
+        if (Number.isFinite(this.rate)) this.tokens -= 1;
+        this.sent.push(now);
+        if (this.sent.length > 4_096) this.sent.splice(0, this.sent.length - 2_048);
+        return;
+      }
+      if (deadline !== undefined && now + wait > deadline) throw new BudgetExhaustedError(wait);
+      await this.sleep(wait, signal);
+    }
+  }
+
+  /** Adds the tokens earned since the last refill; returns how long until one is available. */
+  private refill(now: number): number {
+    if (!Number.isFinite(this.rate)) return 0;
+    const capacity = Math.max(1, this.rate * BURST_SECONDS);
+    this.tokens = Math.min(capacity, this.tokens + ((now - this.lastRefill) / 1000) * this.rate);
+    this.lastRefill = now;
+    return this.tokens >= 1 ? 0 : Math.ceil(((1 - this.tokens) / this.rate) * 1000);
+  }
+
+  private sentSince(since: number): number {
+    let count = 0;
+    for (let i = this.sent.length - 1; i >= 0 && (this.sent[i] ?? 0) >= since; i -= 1) count += 1;
+    return count;
+  }
+}
+
+/** The scheduler as one run sees it: the shared traffic control, with that run's deadline. */
+export interface ScheduledRun {
+  readonly scheduler: RequestScheduler;
+  run<T>(task: () => Promise<T>, signal?: AbortSignal): Promise<T>;
 }
 
 export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {

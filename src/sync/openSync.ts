@@ -48,8 +48,16 @@ export async function openSync(config: Config, options: OpenSyncOptions): Promis
   });
   const adapter = createAdapter(config, options.cwd);
   const client = createGraphClient({ baseUrl: config.graph.baseUrl, credential: options.graphCredential ?? createGraphCredential(config.graph.auth) });
-  const scheduler = new RequestScheduler({ maxConcurrency: config.graph.maxConcurrency });
+  // One scheduler per process: what it learns of Graph's limits carries over from run to run.
+  const scheduler = new RequestScheduler({
+    // Requests waiting inside a JSON batch hold a slot too.
+    maxConcurrency: config.graph.maxConcurrency * config.graph.batchSize,
+    ...(config.graph.maxRequestsPerSecond !== undefined ? { maxRequestsPerSecond: config.graph.maxRequestsPerSecond } : {}),
+  });
 
+  const throttleLog = everyFewSeconds((count: number, last: { statusCode: number; waitMs: number | undefined; operation: string }) =>
+    options.logger.warn('Graph is throttling; slowing down', { responses: count, statusCode: last.statusCode, waitMs: last.waitMs ?? null, operation: last.operation }),
+  );
   const depsFor = (dryRun: boolean): SyncDeps => {
     const budget = new TimeBudget(config.timeBudgetSeconds === undefined ? undefined : config.timeBudgetSeconds * 1000);
     const common = { adapter, providerId: config.providerId, learnerMatch: config.learnerMatch, logger: options.logger, budget };
@@ -62,8 +70,10 @@ export async function openSync(config: Config, options: OpenSyncOptions): Promis
       providerId: config.providerId,
       apiVersion: config.graph.apiVersion,
       scheduler,
+      batchSize: config.graph.batchSize,
+      requestTimeoutMs: config.graph.requestTimeoutSeconds * 1000,
       ...(budget.deadline !== undefined ? { deadline: budget.deadline } : {}),
-      onThrottled: ({ statusCode, waitMs, operation }) => options.logger.warn('Graph is throttling', { statusCode, waitMs: waitMs ?? null, operation }),
+      onThrottled: throttleLog,
     });
     return { ...common, gateway, state, gatewayStats: () => gateway.stats };
   };
@@ -73,6 +83,19 @@ export async function openSync(config: Config, options: OpenSyncOptions): Promis
     adapter,
     run: (runOptions: SyncRunOptions = {}) => runSync(depsFor(runOptions.dryRun === true), runOptions),
     runRecords: (records, runOptions = {}) => syncRecords(depsFor(runOptions.dryRun === true), records, runOptions),
+  };
+}
+
+/** Logs the first event at once, then at most one line (with a count) every 10 seconds. */
+function everyFewSeconds<T>(log: (count: number, last: T) => void, intervalMs = 10_000): (event: T) => void {
+  let count = 0;
+  let lastLog = -Infinity;
+  return (event) => {
+    count += 1;
+    if (Date.now() - lastLog < intervalMs) return;
+    log(count, event);
+    lastLog = Date.now();
+    count = 0;
   };
 }
 

@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import { BudgetExhaustedError } from '../../src/graph/errors.js';
+import { RequestScheduler } from '../../src/graph/requestScheduler.js';
+
+/** A clock that only moves when someone sleeps. */
+function fakeTime(): { now: () => number; sleep: (ms: number) => Promise<void>; slept: number[] } {
+  let t = 1_000_000;
+  const slept: number[] = [];
+  return {
+    now: () => t,
+    sleep: async (ms: number) => {
+      slept.push(ms);
+      t += ms;
+    },
+    slept,
+  };
+}
+
+describe('RequestScheduler', () => {
+  it('holds every request while a Retry-After is in force', async () => {
+    const time = fakeTime();
+    const s = new RequestScheduler({ maxConcurrency: 4, now: time.now, sleep: time.sleep });
+    s.onThrottled(2_000);
+    const started: number[] = [];
+    await Promise.all([1, 2, 3].map(() => s.run(async () => started.push(time.now()))));
+    expect(Math.min(...started)).toBeGreaterThanOrEqual(1_002_000);
+  });
+
+  it('spaces requests to the configured rate, after a one-second burst', async () => {
+    const time = fakeTime();
+    const s = new RequestScheduler({ maxConcurrency: 1, maxRequestsPerSecond: 10, now: time.now, sleep: time.sleep });
+    const start = time.now();
+    for (let i = 0; i < 30; i += 1) await s.run(async () => undefined);
+    // 10 from the initial bucket, then 20 at 10 per second.
+    expect(time.now() - start).toBeGreaterThanOrEqual(1_900);
+    expect(time.now() - start).toBeLessThanOrEqual(2_100);
+  });
+
+  it('starts from what it sent when the first 429 comes, then backs off 10% per 429 and climbs 2% a second', async () => {
+    const time = fakeTime();
+    const s = new RequestScheduler({ maxConcurrency: 8, now: time.now, sleep: time.sleep });
+    expect(s.snapshot().requestsPerSecond).toBe(Infinity);
+    // 50 requests in the last second, then a refusal.
+    for (let i = 0; i < 50; i += 1) {
+      await s.run(async () => undefined);
+      await time.sleep(20);
+    }
+    s.onThrottled(1_000);
+    expect(s.snapshot().requestsPerSecond).toBe(45);
+    expect(s.snapshot().concurrency).toBe(7);
+    for (let i = 0; i < 10; i += 1) {
+      await time.sleep(1_000);
+      s.onAccepted();
+    }
+    expect(s.snapshot().requestsPerSecond).toBeGreaterThan(54.5);
+    expect(s.snapshot().requestsPerSecond).toBeLessThan(56);
+  });
+
+  it('reacts once to a volley of 429s, and not at all to its rate when it was mostly idle', async () => {
+    const time = fakeTime();
+    const s = new RequestScheduler({ maxConcurrency: 16, maxRequestsPerSecond: 100, now: time.now, sleep: time.sleep });
+    for (let i = 0; i < 80; i += 1) await s.run(async () => undefined);
+    for (let i = 0; i < 8; i += 1) s.onThrottled(1_000);
+    expect(s.snapshot().requestsPerSecond).toBe(90);
+    expect(s.snapshot().concurrency).toBe(15);
+    await time.sleep(5_000);
+    await s.run(async () => undefined);
+    s.onThrottled(1_000);
+    expect(s.snapshot().requestsPerSecond).toBe(90);
+  });
+
+  it('never starts a wait that would end past the deadline', async () => {
+    const time = fakeTime();
+    const s = new RequestScheduler({ maxConcurrency: 1, now: time.now, sleep: time.sleep, deadline: 1_000_000 + 5_000 });
+    s.onThrottled(60_000);
+    await expect(s.run(async () => 'x')).rejects.toBeInstanceOf(BudgetExhaustedError);
+    expect(time.slept).toEqual([]);
+  });
+});
