@@ -1,0 +1,220 @@
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { Enrollment } from '../src/mapping/enrollment.js';
+import { startAzurite } from '../src/sandbox/azurite.js';
+import { GraphStandIn } from '../src/sandbox/graphStandIn.js';
+import { sandboxTenant, stableGuid } from '../src/sandbox/tenant.js';
+import type { RunSummary } from '../src/sync/types.js';
+import { runNaive } from './naive.js';
+
+/**
+ * `npm run bench`: the product against the Graph stand-in (configurable latency, rate limit
+ * and faults) and Azurite, with a naive one-record-at-a-time baseline in the same run.
+ * Figures, not assertions: see README.md, "Performance".
+ */
+const { values: args } = parseArgs({
+  options: {
+    records: { type: 'string', default: '10000' },
+    latency: { type: 'string', default: '10' },
+    rate: { type: 'string', default: '0' },
+    throttle: { type: 'string', default: '0' },
+    unavailable: { type: 'string', default: '0' },
+    faults: { type: 'boolean', default: false },
+    batch: { type: 'string', default: '1' },
+    concurrency: { type: 'string', default: '8' },
+    budget: { type: 'string', default: '0' },
+    'baseline-records': { type: 'string' },
+    'skip-baseline': { type: 'boolean', default: false },
+    'max-runs': { type: 'string', default: '50' },
+  },
+});
+
+const N = Number(args.records);
+const latencyMs = Number(args.latency);
+const rate = Number(args.rate);
+const throttleRate = args.faults ? 0.1 : Number(args.throttle);
+const unavailableRate = args.faults ? 0.03 : Number(args.unavailable);
+const baselineRecords = Math.min(N, Number(args['baseline-records'] ?? 300));
+const repoRoot = resolve(import.meta.dirname, '../..');
+
+interface Phase {
+  readonly name: string;
+  readonly runs: number;
+  readonly read: number;
+  readonly writes: number;
+  readonly wallMs: number;
+  readonly requests: number;
+  readonly refused: number;
+  readonly peakRssMb: number | undefined;
+  readonly status: string;
+}
+
+function generate(n: number, day: string, changedEvery = 0): Enrollment[] {
+  const learners = Math.max(50, Math.floor(n / 20));
+  const courses = Math.max(20, Math.floor(n / 100));
+  const base = Date.parse(`${day}T00:00:00Z`);
+  return Array.from({ length: n }, (_, i) => {
+    const changed = changedEvery > 0 && i % changedEvery === 0;
+    const statusIndex = (i + (changed ? 1 : 0)) % 3;
+    const status = (['notStarted', 'inProgress', 'completed'] as const)[statusIndex] ?? 'inProgress';
+    const updatedAt = new Date(base + i * 1000 + (changed ? 86_400_000 * 3 : 0)).toISOString();
+    const learner = `learner${i % learners}@contoso.example`;
+    const courseId = `course-${i % courses}`;
+    return {
+      enrollmentId: `bench-${i}`,
+      learner: { id: `u${i % learners}`, upn: learner, email: learner },
+      course: { id: courseId, title: `Course ${courseId}`, url: `https://lms.example/c/${courseId}`, durationMinutes: 30 },
+      source: 'assigned',
+      assignmentType: i % 5 === 0 ? 'recommended' : 'required',
+      assignedAt: new Date(base - 86_400_000).toISOString(),
+      status,
+      progressPercent: status === 'completed' ? 100 : status === 'inProgress' ? 50 : 0,
+      ...(status === 'completed' ? { completedAt: updatedAt } : {}),
+      updatedAt,
+    } satisfies Enrollment;
+  });
+}
+
+function runChild(env: Record<string, string>, cwd: string, extra: string[]): Promise<{ summary: RunSummary; maxRssMb: number }> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [join(repoRoot, 'dist/bench/child.js'), ...extra], { cwd, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const line = out.trim().split('\n').pop() ?? '';
+      try {
+        resolvePromise(JSON.parse(line) as { summary: RunSummary; maxRssMb: number });
+      } catch {
+        reject(new Error(`bench child exited ${code} without a summary: ${out.slice(-500)}`));
+      }
+    });
+  });
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'vivasync-bench-'));
+  const azurite = await startAzurite({ inMemory: true });
+  const tenant = sandboxTenant([]);
+  const baselineProvider = { ...tenant.provider, id: stableGuid('baseline provider'), displayName: 'Baseline' };
+  const standIn = new GraphStandIn({
+    token: tenant.token,
+    latencyMs,
+    providers: [tenant.provider, baselineProvider],
+    ...(rate > 0 ? { rateLimit: { requestsPerSecond: rate, burst: rate } } : {}),
+    ...(throttleRate > 0 || unavailableRate > 0 ? { faults: { seed: 1, throttleRate, unavailableRate, retryAfterSeconds: 1, retryAfterStyle: 'header' as const } } : {}),
+  });
+  const graphUrl = await standIn.start(0);
+  const exportPath = join(dir, 'export.jsonl');
+  const records = generate(N, '2026-10-01');
+  for (const r of records) standIn.addUser({ id: stableGuid(r.learner.upn ?? ''), userPrincipalName: r.learner.upn ?? '', mail: r.learner.email ?? '' });
+  writeFileSync(exportPath, `${records.map((r) => JSON.stringify(r)).join('\n')}\n`);
+  const env = {
+    VIVA_PROVIDER_ID: tenant.provider.id,
+    LMS_ADAPTER: 'file',
+    LMS_FILE_PATH: exportPath,
+    GRAPH_BASE_URL: graphUrl,
+    GRAPH_AUTH: 'static-token',
+    GRAPH_TOKEN: tenant.token,
+    GRAPH_MAX_CONCURRENCY: args.concurrency,
+    GRAPH_BATCH_SIZE: args.batch,
+    AzureWebJobsStorage: azurite.connectionString,
+    SYNC_TABLE_PREFIX: `b${randomBytes(4).toString('hex')}`,
+    SYNC_TIME_BUDGET_SECONDS: args.budget,
+  };
+  console.error(`bench: ${N} records, latency ${latencyMs} ms, rate limit ${rate > 0 ? `${rate}/s` : 'none'}, 429 ${throttleRate * 100}%, 503 ${unavailableRate * 100}%, batch ${args.batch}, concurrency ${args.concurrency}, budget ${args.budget === '0' ? 'none' : `${args.budget} s`}`);
+
+  const phases: Phase[] = [];
+  const phase = async (name: string, extra: string[]): Promise<Phase> => {
+    standIn.resetStats();
+    const started = Date.now();
+    let runs = 0;
+    let read = 0;
+    let peak = 0;
+    let summary: RunSummary | undefined;
+    const runWalls: number[] = [];
+    // Partial runs (time budget) and runs with dead letters (faults) are followed by more runs, as the timer would.
+    do {
+      const runStarted = Date.now();
+      const result = await runChild(env, dir, extra);
+      runWalls.push(Date.now() - runStarted);
+      runs += 1;
+      summary = result.summary;
+      read += summary.counts.read;
+      peak = Math.max(peak, result.maxRssMb);
+    } while ((summary.status === 'partial' || summary.counts.failed > 0) && runs < Number(args['max-runs']));
+    const stats = standIn.stats();
+    const p: Phase = {
+      name,
+      runs,
+      read,
+      writes: stats.writes,
+      wallMs: Date.now() - started,
+      requests: stats.total,
+      refused: (stats.byStatus[429] ?? 0) + (stats.byStatus[503] ?? 0),
+      peakRssMb: peak,
+      status: summary.status,
+    };
+    if (Number(args.budget) > 0) console.error(`  ${name}: run wall times (s): ${runWalls.map((w) => (w / 1000).toFixed(1)).join(', ')}`);
+    phases.push(p);
+    console.error(`  ${name}: done in ${(p.wallMs / 1000).toFixed(1)} s`);
+    return p;
+  };
+
+  await phase('first sync', []);
+  await phase('unchanged re-sync (--full)', ['--full']);
+  const changed = generate(N, '2026-10-01', 10);
+  writeFileSync(exportPath, `${changed.map((r) => JSON.stringify(r)).join('\n')}\n`);
+  await phase('10% changed', []);
+
+  // Exactness: one activity per enrollment, in the latest state.
+  const activities = standIn.activities(tenant.provider.id);
+  const byId = new Map<string, number>();
+  for (const a of activities) byId.set(a.externalCourseActivityId ?? '', (byId.get(a.externalCourseActivityId ?? '') ?? 0) + 1);
+  const duplicates = [...byId.values()].filter((c) => c > 1).length;
+  const wrong = changed.filter((r) => activities.find((a) => a.externalCourseActivityId === r.enrollmentId)?.status !== r.status).length;
+
+  let baseline: Phase | undefined;
+  if (!args['skip-baseline']) {
+    standIn.resetStats();
+    const result = await runNaive(records.slice(0, baselineRecords), graphUrl, tenant.token, baselineProvider.id);
+    const stats = standIn.stats();
+    baseline = { name: `naive baseline (${baselineRecords} records)`, runs: 1, read: result.records, writes: stats.writes, wallMs: result.wallMs, requests: stats.total, refused: (stats.byStatus[429] ?? 0) + (stats.byStatus[503] ?? 0), peakRssMb: undefined, status: 'succeeded' };
+  }
+
+  const rows = [...phases, ...(baseline === undefined ? [] : [baseline])].map((p) => {
+    const seconds = p.wallMs / 1000;
+    const accepted = (p.requests - p.refused) / seconds;
+    return {
+      phase: p.name,
+      runs: p.runs,
+      'records/s': Math.round(p.read / p.runs / seconds),
+      'requests/record': (p.requests / Math.max(1, p.read / p.runs)).toFixed(2),
+      writes: p.writes,
+      '429+503': p.refused,
+      'refused %': ((p.refused / Math.max(1, p.requests)) * 100).toFixed(1),
+      'accepted req/s': Math.round(accepted),
+      ...(rate > 0 ? { 'of limit': (accepted / rate).toFixed(2) } : {}),
+      'wall s': seconds.toFixed(1),
+      'peak RSS MB': p.peakRssMb ?? '(in bench)',
+    };
+  });
+  console.table(rows);
+  const first = phases[0];
+  if (baseline !== undefined && first !== undefined) {
+    const speedup = first.read / first.runs / (first.wallMs / 1000) / (baseline.read / (baseline.wallMs / 1000));
+    console.log(`first sync vs naive baseline: ${speedup.toFixed(1)}x records per second`);
+  }
+  console.log(`exactness: ${byId.size} activities for ${N} enrollments, ${duplicates} duplicated, ${wrong} not in the latest state`);
+  console.log(JSON.stringify({ args, rows, duplicates, wrong }));
+
+  await standIn.stop();
+  await azurite.stop();
+  rmSync(dir, { recursive: true, force: true });
+}
+
+await main();

@@ -1,0 +1,178 @@
+// The Function App: a Flex Consumption plan (FC1, Linux), a site running Node 22 with a
+// system-assigned managed identity, its deployment package in a blob container reached with that
+// identity, and its app settings.
+//
+// APP SETTINGS CONVENTION (test/unit/infra.test.ts parses it, and fails when the code and this
+// file disagree):
+//   - Every app setting is one line `NAME: value` inside one of the object literals written
+//     between the line `// app-settings:begin` and the line `// app-settings:end` below.
+//   - One setting per line; nothing else between the markers but those objects and comments.
+//   - No app setting is declared anywhere else in this file (no siteConfig.appSettings, no
+//     `{ name: 'X', value: ... }` lists): the single `appsettings` config resource below is
+//     the union of those objects.
+//   - A secret is a Key Vault reference, never a plain value, and appears only when the vault
+//     holds it (an unresolved reference would reach the app as the literal "@Microsoft.KeyVault(...)").
+//   - Do not set AZURE_CLIENT_ID: it would point the credential at a user-assigned identity.
+//   - Flex Consumption rejects FUNCTIONS_WORKER_RUNTIME, FUNCTIONS_EXTENSION_VERSION,
+//     WEBSITE_RUN_FROM_PACKAGE and friends: the runtime lives in functionAppConfig.
+
+param name string
+param planName string
+param location string
+param tags object
+
+param storageAccountName string
+param deploymentContainerName string
+param applicationInsightsName string
+param keyVaultName string
+
+@description('App settings whose value is a Key Vault reference (their secret exists in the vault).')
+param keyVaultSecretSettings array
+
+@minValue(1)
+@maxValue(1000)
+param maximumInstanceCount int
+
+@allowed([2048, 4096])
+param instanceMemoryMB int
+
+// The sync's settings, from infra/main.bicep ('' = the app's default).
+param vivaProviderId string
+param syncSchedule string
+param lmsAdapter string
+param lmsBaseUrl string
+param lmsClientId string
+param lmsTokenUrl string
+param lmsUsername string
+param lmsCourseIds string
+param graphApiVersion string
+param graphMaxConcurrency string
+param graphMaxRps string
+param graphBatchSize string
+param graphRequestTimeoutSeconds string
+param learnerMatch string
+param syncTablePrefix string
+param syncTimeBudgetSeconds string
+param syncLookbackSeconds string
+param syncMode string
+
+var storageSuffix = environment().suffixes.storage
+// No trailing slash: the table client appends the table name to this URL.
+var blobEndpoint = 'https://${storageAccountName}.blob.${storageSuffix}'
+var queueEndpoint = 'https://${storageAccountName}.queue.${storageSuffix}'
+var tableEndpoint = 'https://${storageAccountName}.table.${storageSuffix}'
+
+resource appInsights 'Microsoft.Insights/components@2020-02-02' existing = {
+  name: applicationInsightsName
+}
+
+resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
+  name: planName
+  location: location
+  tags: tags
+  kind: 'functionapp'
+  sku: {
+    name: 'FC1'
+    tier: 'FlexConsumption'
+  }
+  properties: {
+    reserved: true
+  }
+}
+
+resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
+  name: name
+  location: location
+  tags: union(tags, { 'azd-service-name': 'api' })
+  kind: 'functionapp,linux'
+  identity: {
+    type: 'SystemAssigned'
+  }
+  properties: {
+    serverFarmId: plan.id
+    httpsOnly: true
+    siteConfig: {
+      alwaysOn: false
+      minTlsVersion: '1.2'
+    }
+    functionAppConfig: {
+      deployment: {
+        storage: {
+          type: 'blobContainer'
+          value: '${blobEndpoint}/${deploymentContainerName}'
+          authentication: {
+            type: 'SystemAssignedIdentity'
+          }
+        }
+      }
+      scaleAndConcurrency: {
+        maximumInstanceCount: maximumInstanceCount
+        instanceMemoryMB: instanceMemoryMB
+      }
+      runtime: {
+        name: 'node'
+        version: '22'
+      }
+    }
+  }
+}
+
+// app-settings:begin
+// The Functions host: identity-based storage connection (no account key) and Application Insights
+// with Entra authentication (the component has local auth disabled).
+var hostSettings = {
+  AzureWebJobsStorage__accountName: storageAccountName
+  AzureWebJobsStorage__credential: 'managedidentity'
+  AzureWebJobsStorage__blobServiceUri: blobEndpoint
+  AzureWebJobsStorage__queueServiceUri: queueEndpoint
+  AzureWebJobsStorage__tableServiceUri: tableEndpoint
+  APPLICATIONINSIGHTS_CONNECTION_STRING: appInsights.properties.ConnectionString
+  APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=AAD'
+}
+
+// The sync (src/config/loadConfig.ts). The state tables live in the host storage account above
+// (the code reads AzureWebJobsStorage__tableServiceUri); Graph is called as the managed identity.
+var syncSettings = {
+  VIVA_PROVIDER_ID: vivaProviderId
+  GRAPH_AUTH: 'managed-identity'
+  GRAPH_API_VERSION: graphApiVersion
+  GRAPH_MAX_CONCURRENCY: graphMaxConcurrency
+  GRAPH_MAX_RPS: graphMaxRps
+  GRAPH_BATCH_SIZE: graphBatchSize
+  GRAPH_REQUEST_TIMEOUT_SECONDS: graphRequestTimeoutSeconds
+  LMS_ADAPTER: lmsAdapter
+  LMS_BASE_URL: lmsBaseUrl
+  LMS_CLIENT_ID: lmsClientId
+  LMS_TOKEN_URL: lmsTokenUrl
+  LMS_USERNAME: lmsUsername
+  LMS_COURSE_IDS: lmsCourseIds
+  LEARNER_MATCH: learnerMatch
+  SYNC_SCHEDULE: empty(syncSchedule) ? '0 */15 * * * *' : syncSchedule
+  SYNC_TABLE_PREFIX: syncTablePrefix
+  SYNC_TIME_BUDGET_SECONDS: syncTimeBudgetSeconds
+  SYNC_LOOKBACK_SECONDS: syncLookbackSeconds
+  SYNC_MODE: syncMode
+}
+
+// Secrets: Key Vault references (secret name = setting name with '_' -> '-'), kept only for the
+// settings listed in keyVaultSecretSettings.
+var secretSettings = {
+  LMS_CLIENT_SECRET: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=LMS-CLIENT-SECRET)'
+  LMS_PASSWORD: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=LMS-PASSWORD)'
+  LMS_TOKEN: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=LMS-TOKEN)'
+  WEBHOOK_SECRET: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=WEBHOOK-SECRET)'
+}
+// app-settings:end
+
+var storedSecretSettings = toObject(filter(items(secretSettings), s => contains(keyVaultSecretSettings, s.key)), s => s.key, s => s.value)
+
+// Replaces every app setting on each provision: settings added by hand in the portal are removed.
+resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
+  parent: functionApp
+  name: 'appsettings'
+  properties: union(hostSettings, syncSettings, storedSecretSettings)
+}
+
+output name string = functionApp.name
+output url string = 'https://${functionApp.properties.defaultHostName}'
+output principalId string = functionApp.identity.principalId

@@ -1,0 +1,256 @@
+// viva-learning-sync on Azure: a Flex Consumption Function App (Node 22) with a system-assigned
+// managed identity, one storage account (Functions host storage and the sync's state tables, no
+// account keys), Application Insights on a Log Analytics workspace, and a Key Vault for the LMS
+// secrets. Deployed with `azd up`; walkthrough in docs/deploy.md.
+//
+// Unvalidated source: no Bicep compiler was available where this was written (see infra/README.md).
+// test/unit/infra.test.ts checks what can be checked without one.
+//
+// Every app setting has a parameter fed by the azd environment variable of the same name
+// (infra/main.parameters.json): `azd env set SYNC_SCHEDULE '0 0 * * * *'` then `azd provision`.
+// An empty string means "the app's own default" (the app treats an empty setting as unset).
+
+targetScope = 'subscription'
+
+// ------------------------------------------------------------------------------------------
+// azd
+// ------------------------------------------------------------------------------------------
+
+@minLength(1)
+@maxLength(64)
+@description('Name of the azd environment: names the resource group and seeds the resource token.')
+param environmentName string
+
+@minLength(1)
+@description('Region of every resource; it must offer the Flex Consumption plan.')
+@metadata({ azd: { type: 'location' } })
+param location string
+
+@description('Object id of the user or service principal running azd. It gets Storage Table Data Contributor (for `viva-sync status`) and Key Vault Secrets Officer (to set or rotate the LMS secrets). Empty: no such grants.')
+param principalId string = ''
+
+@allowed(['User', 'ServicePrincipal'])
+@description('Kind of principalId.')
+param principalType string = 'User'
+
+// ------------------------------------------------------------------------------------------
+// The Function App's scale
+// ------------------------------------------------------------------------------------------
+
+@minValue(1)
+@maxValue(1000)
+@description('Flex Consumption maximumInstanceCount. The timer runs as one instance; HTTP triggers may use more.')
+param maximumInstanceCount int = 40
+
+@allowed([2048, 4096])
+@description('Flex Consumption instanceMemoryMB.')
+param instanceMemoryMB int = 2048
+
+// ------------------------------------------------------------------------------------------
+// The sync's settings (README.md "Settings"); each is the app setting of the same name
+// ------------------------------------------------------------------------------------------
+
+@description('VIVA_PROVIDER_ID: the learning provider registration id. May stay empty until the provider is registered; every run then fails with "VIVA_PROVIDER_ID is required".')
+param vivaProviderId string = ''
+
+@description('SYNC_SCHEDULE: NCRONTAB of the timer, UTC, six fields. Empty: every 15 minutes.')
+param syncSchedule string = ''
+
+@allowed(['xapi', 'oneroster', 'canvas', 'moodle'])
+@description('LMS_ADAPTER. The file adapter reads a local export and is for the viva-sync command line, not for Azure.')
+param lmsAdapter string
+
+@description('LMS_BASE_URL: the LMS API root (https).')
+param lmsBaseUrl string = ''
+
+@description('LMS_CLIENT_ID (OneRoster OAuth 2 client credentials).')
+param lmsClientId string = ''
+
+@description('LMS_TOKEN_URL (OneRoster OAuth 2 token endpoint).')
+param lmsTokenUrl string = ''
+
+@description('LMS_USERNAME (xAPI LRS key).')
+param lmsUsername string = ''
+
+@description('LMS_COURSE_IDS: comma-separated LMS course ids to sync (Canvas, Moodle). Empty: all active courses.')
+param lmsCourseIds string = ''
+
+@secure()
+@description('LMS_CLIENT_SECRET, stored in Key Vault when given.')
+param lmsClientSecret string = ''
+
+@secure()
+@description('LMS_PASSWORD (xAPI LRS secret), stored in Key Vault when given.')
+param lmsPassword string = ''
+
+@secure()
+@description('LMS_TOKEN (Canvas or Moodle token), stored in Key Vault when given.')
+param lmsToken string = ''
+
+@secure()
+@description('WEBHOOK_SECRET (whsec_...), stored in Key Vault when given.')
+param webhookSecret string = ''
+
+@description('Comma-separated names among LMS_CLIENT_SECRET, LMS_PASSWORD, LMS_TOKEN, WEBHOOK_SECRET whose Key Vault secret you set yourself (az keyvault secret set): the app setting then references the vault even though no value is passed here.')
+param secretsManagedInKeyVault string = ''
+
+@allowed(['', 'v1.0', 'beta'])
+@description('GRAPH_API_VERSION. Empty: v1.0.')
+param graphApiVersion string = ''
+
+@description('GRAPH_MAX_CONCURRENCY: Graph requests in flight at most. Empty: the app default.')
+param graphMaxConcurrency string = ''
+
+@description('GRAPH_MAX_RPS: a ceiling on Graph requests per second. Empty: none until Graph throttles.')
+param graphMaxRps string = ''
+
+@description('GRAPH_BATCH_SIZE: requests per JSON batch. Empty: the app default.')
+param graphBatchSize string = ''
+
+@description('GRAPH_REQUEST_TIMEOUT_SECONDS. Empty: the app default.')
+param graphRequestTimeoutSeconds string = ''
+
+@allowed(['', 'userPrincipalName', 'mail', 'employeeId', 'id'])
+@description('LEARNER_MATCH. Empty: userPrincipalName.')
+param learnerMatch string = ''
+
+@maxLength(41)
+@description('SYNC_TABLE_PREFIX: letters and digits, starting with a letter. Empty: vivasync.')
+param syncTablePrefix string = ''
+
+@description('SYNC_TIME_BUDGET_SECONDS. Empty: derived from host.json functionTimeout.')
+param syncTimeBudgetSeconds string = ''
+
+@description('SYNC_LOOKBACK_SECONDS. Empty: the app default (3600).')
+param syncLookbackSeconds string = ''
+
+@allowed(['', 'inline', 'queue'])
+@description('SYNC_MODE. Empty: inline.')
+param syncMode string = ''
+
+// ------------------------------------------------------------------------------------------
+// Names
+// ------------------------------------------------------------------------------------------
+
+var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
+var tags = { 'azd-env-name': environmentName }
+var functionAppName = 'func-${resourceToken}'
+var deploymentContainerName = 'app-package-${take(functionAppName, 32)}-${take(toLower(uniqueString(functionAppName, resourceToken)), 7)}'
+var tablePrefix = empty(syncTablePrefix) ? 'vivasync' : syncTablePrefix
+
+// Settings whose value is a Key Vault reference: the secrets passed now, plus those set by hand.
+var providedSecrets = [
+  empty(lmsClientSecret) ? '' : 'LMS_CLIENT_SECRET'
+  empty(lmsPassword) ? '' : 'LMS_PASSWORD'
+  empty(lmsToken) ? '' : 'LMS_TOKEN'
+  empty(webhookSecret) ? '' : 'WEBHOOK_SECRET'
+]
+var manualSecrets = map(split(secretsManagedInKeyVault, ','), s => trim(s))
+var keyVaultSecretSettings = filter(union(providedSecrets, manualSecrets), s => !empty(s))
+
+resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
+  name: 'rg-${environmentName}'
+  location: location
+  tags: tags
+}
+
+module monitoring 'app/monitoring.bicep' = {
+  name: 'monitoring'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    logAnalyticsName: 'log-${resourceToken}'
+    applicationInsightsName: 'appi-${resourceToken}'
+  }
+}
+
+module storage 'app/storage.bicep' = {
+  name: 'storage'
+  scope: rg
+  params: {
+    name: 'st${resourceToken}'
+    location: location
+    tags: tags
+    deploymentContainerName: deploymentContainerName
+    tablePrefix: tablePrefix
+  }
+}
+
+module keyVault 'app/keyvault.bicep' = {
+  name: 'keyvault'
+  scope: rg
+  params: {
+    name: 'kv-${resourceToken}'
+    location: location
+    tags: tags
+    lmsClientSecret: lmsClientSecret
+    lmsPassword: lmsPassword
+    lmsToken: lmsToken
+    webhookSecret: webhookSecret
+  }
+}
+
+module api 'app/api.bicep' = {
+  name: 'api'
+  scope: rg
+  params: {
+    name: functionAppName
+    planName: 'plan-${resourceToken}'
+    location: location
+    tags: tags
+    storageAccountName: storage.outputs.name
+    deploymentContainerName: deploymentContainerName
+    applicationInsightsName: monitoring.outputs.applicationInsightsName
+    keyVaultName: keyVault.outputs.name
+    keyVaultSecretSettings: keyVaultSecretSettings
+    maximumInstanceCount: maximumInstanceCount
+    instanceMemoryMB: instanceMemoryMB
+    vivaProviderId: vivaProviderId
+    syncSchedule: syncSchedule
+    lmsAdapter: lmsAdapter
+    lmsBaseUrl: lmsBaseUrl
+    lmsClientId: lmsClientId
+    lmsTokenUrl: lmsTokenUrl
+    lmsUsername: lmsUsername
+    lmsCourseIds: lmsCourseIds
+    graphApiVersion: graphApiVersion
+    graphMaxConcurrency: graphMaxConcurrency
+    graphMaxRps: graphMaxRps
+    graphBatchSize: graphBatchSize
+    graphRequestTimeoutSeconds: graphRequestTimeoutSeconds
+    learnerMatch: learnerMatch
+    syncTablePrefix: tablePrefix
+    syncTimeBudgetSeconds: syncTimeBudgetSeconds
+    syncLookbackSeconds: syncLookbackSeconds
+    syncMode: syncMode
+  }
+}
+
+module rbac 'app/rbac.bicep' = {
+  name: 'rbac'
+  scope: rg
+  params: {
+    appPrincipalId: api.outputs.principalId
+    storageAccountName: storage.outputs.name
+    applicationInsightsName: monitoring.outputs.applicationInsightsName
+    keyVaultName: keyVault.outputs.name
+    userPrincipalId: principalId
+    userPrincipalType: principalType
+  }
+}
+
+// Outputs become azd environment values (`azd env get-values`).
+output AZURE_LOCATION string = location
+output AZURE_TENANT_ID string = tenant().tenantId
+output AZURE_RESOURCE_GROUP string = rg.name
+output AZURE_FUNCTION_NAME string = api.outputs.name
+output AZURE_FUNCTION_URL string = api.outputs.url
+output AZURE_FUNCTION_PRINCIPAL_ID string = api.outputs.principalId
+output AZURE_STORAGE_ACCOUNT_NAME string = storage.outputs.name
+output AZURE_STORAGE_TABLE_ENDPOINT string = storage.outputs.tableEndpoint
+output AZURE_KEY_VAULT_NAME string = keyVault.outputs.name
+output AZURE_KEY_VAULT_ENDPOINT string = keyVault.outputs.uri
+output AZURE_LOG_ANALYTICS_WORKSPACE_NAME string = monitoring.outputs.logAnalyticsName
+output APPLICATIONINSIGHTS_NAME string = monitoring.outputs.applicationInsightsName
+output APPLICATIONINSIGHTS_CONNECTION_STRING string = monitoring.outputs.connectionString
