@@ -48,8 +48,9 @@ describe('at Graph\'s limits', () => {
     const throttled = log.filter((r) => r.status === 429);
     expect(throttled.length).toBeGreaterThan(0);
     for (const refusal of throttled) {
-      // Requests already in flight when the 429 was sent may still arrive a moment later.
-      const early = log.filter((r) => r.at > refusal.at + 50 && r.at < refusal.at + 1_000);
+      // Requests already on their way when the 429 was sent may still be logged a moment later
+      // (client and stand-in share one event loop here, which lags under load).
+      const early = log.filter((r) => r.at > refusal.at + 250 && r.at < refusal.at + 1_000);
       expect(early, `requests within the Retry-After of the 429 at ${refusal.at}`).toEqual([]);
     }
     expectExact(harness, records);
