@@ -75,6 +75,48 @@ param lmsUsername string = ''
 @description('LMS_COURSE_IDS: comma-separated LMS course ids to sync (Canvas, Moodle). Empty: all active courses.')
 param lmsCourseIds string = ''
 
+@description('LMS_CANVAS_ACCOUNT_ID: Canvas account whose active courses are listed when LMS_COURSE_IDS is empty (default self).')
+param lmsCanvasAccountId string = ''
+
+@description('LMS_ASSIGNMENT_TYPE: required or recommended, for assignments from LMSs that do not say (default required).')
+param lmsAssignmentType string = ''
+
+@description('LMS_MOODLE_REPORT_ID: a Moodle Report builder report to read instead of walking courses.')
+param lmsMoodleReportId string = ''
+
+@description('LMS_XAPI_COMPLETED_VERBS: xAPI verbs that complete a course (a leading + adds to the defaults).')
+param lmsXapiCompletedVerbs string = ''
+
+@description('LMS_XAPI_STARTED_VERBS: xAPI verbs that start a course.')
+param lmsXapiStartedVerbs string = ''
+
+@description('LMS_XAPI_ENROLLED_VERBS: xAPI verbs that enrol or assign.')
+param lmsXapiEnrolledVerbs string = ''
+
+@description('LMS_XAPI_WITHDRAWN_VERBS: xAPI verbs that withdraw.')
+param lmsXapiWithdrawnVerbs string = ''
+
+@description('LMS_XAPI_PROGRESS_EXTENSIONS: where xAPI progress is read, in order.')
+param lmsXapiProgressExtensions string = ''
+
+@description('LMS_XAPI_DUE_DAYS: due date = assigned date + N days (xAPI).')
+param lmsXapiDueDays string = ''
+
+@description('LMS_ONEROSTER_VERSION: 1.2 or 1.1 (default 1.2).')
+param lmsOnerosterVersion string = ''
+
+@description('LMS_ONEROSTER_FULL_PULL: true for providers whose dateLastModified filter is broken.')
+param lmsOnerosterFullPull string = ''
+
+@description('LMS_ONEROSTER_GRADEBOOK: take progress from OneRoster Gradebook results (default true).')
+param lmsOnerosterGradebook string = ''
+
+@description('LMS_ONEROSTER_COURSE_URL: course link template with {classSourcedId} / {courseSourcedId}.')
+param lmsOnerosterCourseUrl string = ''
+
+@description('LMS_ONEROSTER_SCOPE: OAuth scopes to request from OneRoster.')
+param lmsOnerosterScope string = ''
+
 @secure()
 @description('LMS_CLIENT_SECRET, stored in Key Vault when given.')
 param lmsClientSecret string = ''
@@ -214,6 +256,20 @@ module api 'app/api.bicep' = {
     lmsTokenUrl: lmsTokenUrl
     lmsUsername: lmsUsername
     lmsCourseIds: lmsCourseIds
+    lmsCanvasAccountId: lmsCanvasAccountId
+    lmsAssignmentType: lmsAssignmentType
+    lmsMoodleReportId: lmsMoodleReportId
+    lmsXapiCompletedVerbs: lmsXapiCompletedVerbs
+    lmsXapiStartedVerbs: lmsXapiStartedVerbs
+    lmsXapiEnrolledVerbs: lmsXapiEnrolledVerbs
+    lmsXapiWithdrawnVerbs: lmsXapiWithdrawnVerbs
+    lmsXapiProgressExtensions: lmsXapiProgressExtensions
+    lmsXapiDueDays: lmsXapiDueDays
+    lmsOnerosterVersion: lmsOnerosterVersion
+    lmsOnerosterFullPull: lmsOnerosterFullPull
+    lmsOnerosterGradebook: lmsOnerosterGradebook
+    lmsOnerosterCourseUrl: lmsOnerosterCourseUrl
+    lmsOnerosterScope: lmsOnerosterScope
     graphApiVersion: graphApiVersion
     graphMaxConcurrency: graphMaxConcurrency
     graphMaxRps: graphMaxRps

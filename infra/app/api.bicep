@@ -45,6 +45,20 @@ param lmsClientId string
 param lmsTokenUrl string
 param lmsUsername string
 param lmsCourseIds string
+param lmsCanvasAccountId string
+param lmsAssignmentType string
+param lmsMoodleReportId string
+param lmsXapiCompletedVerbs string
+param lmsXapiStartedVerbs string
+param lmsXapiEnrolledVerbs string
+param lmsXapiWithdrawnVerbs string
+param lmsXapiProgressExtensions string
+param lmsXapiDueDays string
+param lmsOnerosterVersion string
+param lmsOnerosterFullPull string
+param lmsOnerosterGradebook string
+param lmsOnerosterCourseUrl string
+param lmsOnerosterScope string
 param graphApiVersion string
 param graphMaxConcurrency string
 param graphMaxRps string
@@ -146,6 +160,20 @@ var syncSettings = {
   LMS_TOKEN_URL: lmsTokenUrl
   LMS_USERNAME: lmsUsername
   LMS_COURSE_IDS: lmsCourseIds
+  LMS_CANVAS_ACCOUNT_ID: lmsCanvasAccountId
+  LMS_ASSIGNMENT_TYPE: lmsAssignmentType
+  LMS_MOODLE_REPORT_ID: lmsMoodleReportId
+  LMS_XAPI_COMPLETED_VERBS: lmsXapiCompletedVerbs
+  LMS_XAPI_STARTED_VERBS: lmsXapiStartedVerbs
+  LMS_XAPI_ENROLLED_VERBS: lmsXapiEnrolledVerbs
+  LMS_XAPI_WITHDRAWN_VERBS: lmsXapiWithdrawnVerbs
+  LMS_XAPI_PROGRESS_EXTENSIONS: lmsXapiProgressExtensions
+  LMS_XAPI_DUE_DAYS: lmsXapiDueDays
+  LMS_ONEROSTER_VERSION: lmsOnerosterVersion
+  LMS_ONEROSTER_FULL_PULL: lmsOnerosterFullPull
+  LMS_ONEROSTER_GRADEBOOK: lmsOnerosterGradebook
+  LMS_ONEROSTER_COURSE_URL: lmsOnerosterCourseUrl
+  LMS_ONEROSTER_SCOPE: lmsOnerosterScope
   LEARNER_MATCH: learnerMatch
   SYNC_SCHEDULE: empty(syncSchedule) ? '0 */15 * * * *' : syncSchedule
   SYNC_TABLE_PREFIX: syncTablePrefix

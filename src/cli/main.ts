@@ -4,9 +4,13 @@ import { loadConfig } from '../config/loadConfig.js';
 import { RunInProgressError, type RunProgress } from '../sync/engine.js';
 import type { Logger } from '../sync/logger.js';
 import { openSync } from '../sync/openSync.js';
+import { runSyncPass } from '../sync/pending.js';
 import type { RunSummary } from '../sync/types.js';
+import { createHttpState, tableConnectionOf } from '../state/httpState.js';
 import { progressReporter } from './progress.js';
+import { RESYNC_USAGE, resyncCommand } from './resyncCommand.js';
 import { formatStatus, readStatus } from './status.js';
+import { WEBHOOK_USAGE, webhookCommand } from './webhookCommand.js';
 
 /** Exit codes of DESIGN.md, "The command line". */
 export const EXIT = { ok: 0, failure: 1, usage: 2, deadLetters: 3 } as const;
@@ -22,9 +26,14 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
-const USAGE = `Usage:
+const USAGE = () => `Usage:
   viva-sync sync [--dry-run] [--full] [--json]   run one sync pass and exit
   viva-sync status [--json]                      cursor, recent runs, dead letters
+  ${RESYNC_USAGE}
+      re-sync now (a learner, a course, an enrollment: writes forced), or
+      ask the next sync pass to re-read everything (since a date)
+  ${WEBHOOK_USAGE}
+      print a signed test delivery for POST /api/lms/webhook (curl)
   viva-sync help
 
 Exit codes: 0 all records handled, 3 some records dead-lettered, 2 settings or usage error, 1 other failure.
@@ -41,19 +50,25 @@ export interface SyncCommandOptions {
   readonly trigger?: string;
 }
 
-/** `viva-sync sync` as a function (STYLE.md §12): settings in, summary out. */
+/**
+ * `viva-sync sync` as a function (STYLE.md §12): settings in, summary out. Like the timer, the
+ * pass carries out full re-sync requests and then drains the records webhooks queued.
+ */
 export async function sync(options: SyncCommandOptions = {}): Promise<RunSummary> {
   const cwd = options.cwd ?? process.cwd();
   const config = loadConfig(options.env ?? process.env, { cwd });
   const logger = options.logger ?? stderrLogger(process.stderr);
   const runner = await openSync(config, { logger, cwd });
-  return runner.run({
+  const run = {
     ...(options.dryRun === true ? { dryRun: true } : {}),
     ...(options.full === true ? { full: true } : {}),
     ...(options.abortSignal !== undefined ? { abortSignal: options.abortSignal } : {}),
     ...(options.onProgress !== undefined ? { onProgress: options.onProgress } : {}),
     trigger: options.trigger ?? 'cli',
-  });
+  };
+  if (options.dryRun === true) return runner.run(run);
+  const queues = await createHttpState({ connection: tableConnectionOf(config.storage), tablePrefix: config.tablePrefix });
+  return runSyncPass(runner, queues, { logger, run });
 }
 
 export function exitCodeOf(summary: RunSummary): number {
@@ -70,11 +85,15 @@ export async function runCli(argv: readonly string[], io: CliIo, abortSignal?: A
         return await syncCommand(rest, io, abortSignal);
       case 'status':
         return await statusCommand(rest, io);
+      case 'resync':
+        return await resyncCommand(rest, io);
+      case 'webhook':
+        return await webhookCommand(rest, io);
       case undefined:
       case 'help':
       case '--help':
       case '-h':
-        io.stdout.write(`${USAGE}\n`);
+        io.stdout.write(`${USAGE()}\n`);
         return command === undefined ? EXIT.usage : EXIT.ok;
       default:
         throw new UsageError(`unknown command "${command}"`);
@@ -85,7 +104,7 @@ export async function runCli(argv: readonly string[], io: CliIo, abortSignal?: A
       return EXIT.usage;
     }
     if (err instanceof UsageError || (err instanceof Error && 'code' in err && typeof err.code === 'string' && err.code.startsWith('ERR_PARSE_ARGS'))) {
-      io.stderr.write(`viva-sync: ${err.message}\n${USAGE}\n`);
+      io.stderr.write(`viva-sync: ${err.message}\n${USAGE()}\n`);
       return EXIT.usage;
     }
     if (err instanceof RunInProgressError) {

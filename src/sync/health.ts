@@ -43,7 +43,15 @@ export interface HealthSource {
   stores(config: Config): Promise<{ readonly state: SyncState; readonly pending: PendingStore }>;
 }
 
-export async function checkHealth(source: HealthSource, options: { readonly logger: Logger; readonly maxAgeMinutes?: number; readonly now?: Date }): Promise<HealthReport> {
+export interface HealthOptions {
+  readonly logger: Logger;
+  readonly maxAgeMinutes?: number;
+  /** How long the storage may take to answer (default 5 s). */
+  readonly storageTimeoutMs?: number;
+  readonly now?: Date;
+}
+
+export async function checkHealth(source: HealthSource, options: HealthOptions): Promise<HealthReport> {
   const now = options.now ?? new Date();
   const empty = { checkedAt: now.toISOString(), storage: null, lastRun: null, deadLetters: null, pending: null, runLease: null, webhook: null };
   let config: Config;
@@ -55,10 +63,11 @@ export async function checkHealth(source: HealthSource, options: { readonly logg
     return { ...empty, status: 'unhealthy', problems: [`invalid settings: ${names.join(', ')}`], config: { ok: false, invalidSettings: names } };
   }
   const webhook = { configured: config.webhookSecret !== undefined };
-  const abortSignal = AbortSignal.timeout(STORAGE_TIMEOUT_MS);
+  const abortSignal = AbortSignal.timeout(options.storageTimeoutMs ?? STORAGE_TIMEOUT_MS);
   let readings;
   try {
-    const { state, pending } = await source.stores(config);
+    // Opening the stores creates missing tables: bounded by the same timeout as the reads.
+    const { state, pending } = await Promise.race([source.stores(config), rejectOnAbort(abortSignal)]);
     const [runs, deadLetters, pendingCount, lease] = await Promise.all([
       state.runs.listRecent(RECENT_RUNS, { abortSignal }),
       state.deadLetters.count({ abortSignal }),
@@ -96,4 +105,11 @@ export async function checkHealth(source: HealthSource, options: { readonly logg
     runLease: { held: readings.lease !== undefined, expiresAt: readings.lease?.expiresAt ?? null },
     webhook,
   };
+}
+
+function rejectOnAbort(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    if (signal.aborted) reject(signal.reason);
+    signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+  });
 }

@@ -96,7 +96,14 @@ export type InlineResyncResult =
   | { readonly kind: 'busy'; readonly reason: string };
 
 /** A small-scope re-sync, inline: find the enrollments, read them from the LMS, force the writes. */
-export async function resyncInline(ctx: ResyncContext, scope: Exclude<ResyncScope, { kind: 'all' }>, options: { readonly dryRun?: boolean; readonly abortSignal?: AbortSignal } = {}): Promise<InlineResyncResult> {
+export interface ResyncInlineOptions {
+  readonly dryRun?: boolean;
+  readonly abortSignal?: AbortSignal;
+  /** Time allowed for reading the records from the LMS; what is not read by then is reported `unavailable`. */
+  readonly lookupTimeoutMs?: number;
+}
+
+export async function resyncInline(ctx: ResyncContext, scope: Exclude<ResyncScope, { kind: 'all' }>, options: ResyncInlineOptions = {}): Promise<InlineResyncResult> {
   const { state, adapter } = ctx.runner;
   const ids = await matchEnrollments(state, ctx.config, scope);
   if (ids.length === 0 && scope.kind !== 'enrollment') return { kind: 'notFound', reason: `no synced enrollment matches ${scope.kind} ${JSON.stringify(scope.value)}` };
@@ -110,10 +117,12 @@ export async function resyncInline(ctx: ResyncContext, scope: Exclude<ResyncScop
   const invalid: { enrollmentId: string; reason: string }[] = [];
   const unavailable: string[] = [];
   const queue = [...wanted];
+  const lookupSignals = [options.abortSignal, options.lookupTimeoutMs === undefined ? undefined : AbortSignal.timeout(options.lookupTimeoutMs)].filter((x) => x !== undefined);
+  const lookupSignal = lookupSignals.length === 0 ? undefined : AbortSignal.any(lookupSignals);
   await Promise.all(
     Array.from({ length: Math.min(LMS_CONCURRENCY, queue.length) }, async () => {
       for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
-        const current = await currentRecord(adapter, id, undefined, { ...(options.abortSignal !== undefined ? { abortSignal: options.abortSignal } : {}), logger: ctx.logger });
+        const current = await currentRecord(adapter, id, undefined, { ...(lookupSignal !== undefined ? { abortSignal: lookupSignal } : {}), logger: ctx.logger });
         if (current.kind === 'record') records.push(current.record);
         else if (current.kind === 'unknown') notInLms.push(id);
         else if (current.kind === 'invalid') invalid.push({ enrollmentId: id, reason: current.reason });

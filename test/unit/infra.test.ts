@@ -14,14 +14,18 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { SECRET_SETTINGS, SETTING_NAMES } from '../../src/config/loadConfig.js';
+import { SECRET_SETTINGS, SETTING_NAMES as COMMON_SETTING_NAMES } from '../../src/config/loadConfig.js';
+import { ADAPTER_SETTING_NAMES } from '../../src/lms/settingNames.js';
+
+/** Every setting the code reads: the common ones and those of one adapter. */
+const SETTING_NAMES: readonly string[] = [...COMMON_SETTING_NAMES, ...ADAPTER_SETTING_NAMES];
 import { TABLE_SUFFIXES } from '../../src/state/tableState.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const API_BICEP = 'infra/app/api.bicep';
 const MAIN_BICEP = 'infra/main.bicep';
 const MAIN_PARAMETERS = 'infra/main.parameters.json';
-const SETTINGS_SOURCE = 'src/config/loadConfig.ts (SETTING_NAMES)';
+const SETTINGS_SOURCE = 'src/config/loadConfig.ts (SETTING_NAMES) or src/lms/settingNames.ts (ADAPTER_SETTING_NAMES)';
 const THIS_TEST = 'test/unit/infra.test.ts';
 const BICEP_FILES = ['infra/main.bicep', 'infra/app/api.bicep', 'infra/app/storage.bicep', 'infra/app/rbac.bicep', 'infra/app/monitoring.bicep', 'infra/app/keyvault.bicep'];
 

@@ -1,0 +1,17 @@
+import { app } from '@azure/functions';
+import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import { healthEndpoint } from '../src/webhook/endpoints.js';
+import { contextLogger } from './contextLogger.js';
+
+/** Health: settings, storage, the last sync pass, dead letters; no secrets. */
+export async function health(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  return healthEndpoint(request, { logger: contextLogger(context) });
+}
+
+// Anonymous so that platform health probes can call it; it names settings, never values.
+app.http('health', {
+  route: 'health',
+  methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'],
+  authLevel: 'anonymous',
+  handler: health,
+});

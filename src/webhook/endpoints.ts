@@ -1,0 +1,151 @@
+/**
+ * The three HTTP endpoints, wired: settings from the environment (and local.settings.json), the
+ * per-process services, and the request-like handlers. Each function file makes one call here.
+ */
+import { isConfigError } from '../config/errors.js';
+import { loadConfig, type Config } from '../config/loadConfig.js';
+import { checkHealth, DEFAULT_MAX_AGE_MINUTES } from '../sync/health.js';
+import type { Logger } from '../sync/logger.js';
+import { readResyncStatus, requestFullResync, resyncInline } from '../sync/resync.js';
+import { redactingLogger, secretSettingValues, syncEnrollment, withSyncServices, type SyncEnrollmentOptions, type SyncServices } from '../sync/singleRecord.js';
+import { mergeSettings, readLocalSettings } from '../config/localSettings.js';
+import { handleWebhook, MAX_WEBHOOK_BODY_BYTES } from './handler.js';
+import { json, methodNotAllowed, problem, tooLarge, toHttpLike, type FetchLikeRequest, type HttpLikeRequest, type HttpResult } from './http.js';
+import { handleResync, MAX_RESYNC_BODY_BYTES, resyncPrecheck } from './resyncHttp.js';
+import { parseSecrets, SignatureVerifier } from './signature.js';
+
+const RESYNC_LOOKUP_TIMEOUT_MS = 45_000;
+
+export interface EndpointOptions {
+  readonly logger: Logger;
+  /** Default process.env. */
+  readonly env?: NodeJS.ProcessEnv;
+  /** The app root (local.settings.json, relative paths); default the working directory. */
+  readonly cwd?: string;
+  /** Timing of the webhook's single-record run (tests shorten them). */
+  readonly webhook?: Pick<SyncEnrollmentOptions, 'leaseWaitMs' | 'timeoutMs'>;
+  /** How long the health check waits for the storage (default 5 s). */
+  readonly healthStorageTimeoutMs?: number;
+}
+
+/**
+ * Loads the settings; a ConfigError becomes a 503 naming the settings (never their values) to
+ * callers holding a function key, and saying only "not configured" to anonymous ones.
+ */
+function configOrProblem(options: EndpointOptions, anonymous: boolean): { config: Config } | { result: HttpResult } {
+  try {
+    return { config: loadConfig(options.env ?? process.env, { cwd: options.cwd ?? process.cwd() }) };
+  } catch (err) {
+    if (!isConfigError(err)) throw err;
+    options.logger.error(err.message);
+    const names = [...new Set(err.problems.map((p) => p.setting))].join(', ');
+    return { result: problem(503, 'notConfigured', anonymous ? 'the function app settings are invalid; see the function log' : `invalid settings: ${names}`) };
+  }
+}
+
+/** The endpoint's logger, made unable to print the value of any secret setting. */
+function redacted(options: EndpointOptions): EndpointOptions {
+  const env = options.env ?? process.env;
+  let values: Readonly<Record<string, string | undefined>> = env;
+  try {
+    values = mergeSettings(env, readLocalSettings(options.cwd ?? process.cwd()));
+  } catch {
+    // An unreadable local.settings.json is reported by loadConfig; the environment still counts.
+  }
+  return { ...options, logger: redactingLogger(options.logger, secretSettingValues(values)) };
+}
+
+async function guarded(logger: Logger, what: string, body: () => Promise<HttpResult>): Promise<HttpResult> {
+  try {
+    return await body();
+  } catch (err) {
+    logger.error(`${what} failed`, { reason: err instanceof Error ? err.message : String(err) });
+    return problem(500, 'internal', `${what} failed; see the function log`);
+  }
+}
+
+/** POST /api/lms/webhook. */
+export async function webhookEndpoint(request: FetchLikeRequest, endpointOptions: EndpointOptions): Promise<HttpResult> {
+  const options = redacted(endpointOptions);
+  const { logger } = options;
+  return guarded(logger, 'The webhook', async () => {
+    const httpLike = await toHttpLike(request, MAX_WEBHOOK_BODY_BYTES);
+    if (httpLike.method !== 'POST') return methodNotAllowed(['POST']);
+    if (httpLike.bodyTooLarge === true) return tooLarge(MAX_WEBHOOK_BODY_BYTES);
+    const loaded = configOrProblem(options, true);
+    if ('result' in loaded) return loaded.result;
+    const { config } = loaded;
+    let verifier: SignatureVerifier | undefined;
+    try {
+      verifier = config.webhookSecret === undefined ? undefined : new SignatureVerifier(parseSecrets(config.webhookSecret));
+    } catch {
+      logger.error('WEBHOOK_SECRET could not be read as whsec_<base64> secrets');
+      return problem(503, 'notConfigured', 'the webhook secret setting is not valid (WEBHOOK_SECRET)');
+    }
+    // The stores are opened (tables created on first use) only once the signature is verified.
+    const inServices = <T>(body: (services: SyncServices) => Promise<T>): Promise<T> => withSyncServices(config, { cwd: options.cwd ?? process.cwd(), logger }, body);
+    return handleWebhook(httpLike, {
+      verifier,
+      logger,
+      webhookIds: { claim: (id) => inServices((services) => services.http.webhookIds.claim(id)) },
+      sync: (notice) =>
+        inServices(async (services) =>
+          syncEnrollment({ runner: await services.runner('webhook'), pending: services.http.pending, logger }, notice.enrollmentId, {
+            ...(notice.record !== undefined ? { record: notice.record } : {}),
+            trigger: 'webhook',
+            ...options.webhook,
+          }),
+        ),
+    });
+  });
+}
+
+/** POST /api/resync and GET /api/resync/{runId}. */
+export async function resyncEndpoint(request: FetchLikeRequest, endpointOptions: EndpointOptions): Promise<HttpResult> {
+  const options = redacted(endpointOptions);
+  const { logger } = options;
+  return guarded(logger, 'The re-sync', async () => {
+    const httpLike = await toHttpLike(request, MAX_RESYNC_BODY_BYTES);
+    const early = resyncPrecheck(httpLike);
+    if (early !== undefined) return early;
+    const loaded = configOrProblem(options, false);
+    if ('result' in loaded) return loaded.result;
+    const { config } = loaded;
+    return withSyncServices(config, { cwd: options.cwd ?? process.cwd(), logger }, async (services) => {
+      const full = async () => ({ state: await services.state(), pending: services.http.pending, logger });
+      return handleResync(httpLike, {
+        logger,
+        // LMS reads (45 s) plus the run's budget (120 s) stay inside the 230-second HTTP limit.
+        inline: async (scope, dryRun) => resyncInline({ runner: await services.runner('resync'), config, logger }, scope, { dryRun, lookupTimeoutMs: RESYNC_LOOKUP_TIMEOUT_MS }),
+        full: async (since, dryRun) => requestFullResync(await full(), since, { dryRun }),
+        status: async (runId) => readResyncStatus(await full(), runId),
+      });
+    });
+  });
+}
+
+/** GET /api/health[?maxAgeMinutes=N]. */
+export async function healthEndpoint(request: Pick<FetchLikeRequest, 'method' | 'query'>, endpointOptions: EndpointOptions): Promise<HttpResult> {
+  const options = redacted(endpointOptions);
+  const { logger } = options;
+  return guarded(logger, 'The health check', async () => {
+    if (request.method.toUpperCase() !== 'GET') return methodNotAllowed(['GET']);
+    const rawAge = request.query?.get('maxAgeMinutes') ?? null;
+    const maxAgeMinutes = rawAge === null ? DEFAULT_MAX_AGE_MINUTES : Number(rawAge);
+    if (!Number.isInteger(maxAgeMinutes) || maxAgeMinutes < 1 || maxAgeMinutes > 7 * 24 * 60) {
+      return problem(400, 'badRequest', 'maxAgeMinutes must be a whole number from 1 to 10080');
+    }
+    const cwd = options.cwd ?? process.cwd();
+    const report = await checkHealth(
+      {
+        config: () => loadConfig(options.env ?? process.env, { cwd }),
+        stores: (config) =>
+          withSyncServices(config, { cwd, logger }, async (services) => ({ state: await services.state(), pending: services.http.pending })),
+      },
+      { logger, maxAgeMinutes, ...(options.healthStorageTimeoutMs !== undefined ? { storageTimeoutMs: options.healthStorageTimeoutMs } : {}) },
+    );
+    return json(report.status === 'unhealthy' ? 503 : 200, report, { 'Cache-Control': 'no-store' });
+  });
+}
+
+export type { HttpLikeRequest, HttpResult };

@@ -1,0 +1,86 @@
+/**
+ * POST /api/lms/webhook as a function of a request-like object: size, signature, replay,
+ * payload, then one call into the single-record path. Nothing is processed before the
+ * signature is verified, and no log line or answer quotes a secret or a signature.
+ */
+import type { ClaimResult } from '../state/webhookIdStore.js';
+import type { Logger } from '../sync/logger.js';
+import type { SingleRecordResult } from '../sync/singleRecord.js';
+import { bodyText, json, methodNotAllowed, problem, tooLarge, type HttpLikeRequest, type HttpResult } from './http.js';
+import { parseWebhookPayload, type WebhookNotice } from './payload.js';
+import type { SignatureVerifier } from './signature.js';
+
+/** Bodies above this are refused (413) unread. */
+export const MAX_WEBHOOK_BODY_BYTES = 256 * 1024;
+
+export interface WebhookDeps {
+  /** Undefined when WEBHOOK_SECRET is not set: every delivery is refused (503). */
+  readonly verifier: SignatureVerifier | undefined;
+  readonly webhookIds: { claim(webhookId: string): Promise<ClaimResult> };
+  readonly sync: (notice: WebhookNotice) => Promise<SingleRecordResult>;
+  readonly logger: Logger;
+}
+
+export async function handleWebhook(request: HttpLikeRequest, deps: WebhookDeps): Promise<HttpResult> {
+  if (request.method !== 'POST') return methodNotAllowed(['POST']);
+  if (request.bodyTooLarge === true || request.rawBody.byteLength > MAX_WEBHOOK_BODY_BYTES) {
+    deps.logger.warn('Webhook refused: body too large');
+    return tooLarge(MAX_WEBHOOK_BODY_BYTES);
+  }
+  if (deps.verifier === undefined) {
+    deps.logger.error('Webhook refused: WEBHOOK_SECRET is not set');
+    return problem(503, 'notConfigured', 'the webhook endpoint has no secret configured (WEBHOOK_SECRET)');
+  }
+  const text = bodyText(request);
+  const verified = deps.verifier.verify(text, request.headers);
+  if (!verified.ok) {
+    deps.logger.warn('Webhook refused: bad signature', { reason: verified.reason });
+    return problem(401, 'unauthorized', verified.reason);
+  }
+  const webhookId = verified.webhookId;
+  const payload = parseWebhookPayload(text);
+  if (!payload.ok) {
+    deps.logger.warn('Webhook refused: bad payload', { webhookId, reason: payload.reason });
+    return problem(400, 'badRequest', payload.reason);
+  }
+
+  const claim = await deps.webhookIds.claim(webhookId);
+  if (!claim.claimed) {
+    deps.logger.info('Webhook replayed; ignored', { webhookId });
+    return json(200, { status: 'duplicate', duplicate: true, webhookId, ...(claim.firstSeenAt !== undefined ? { firstSeenAt: claim.firstSeenAt } : {}) });
+  }
+  // From here on, an answer other than 200/202 gives the id back, so the sender's retry is processed.
+  let result: SingleRecordResult;
+  try {
+    result = await deps.sync(payload.notice);
+  } catch (err) {
+    await claim.release().catch(() => undefined);
+    deps.logger.error('Webhook failed', { webhookId, enrollmentId: payload.notice.enrollmentId, reason: err instanceof Error ? err.message : String(err) });
+    return problem(500, 'internal', 'the webhook could not be processed; see the function log');
+  }
+  const common = { webhookId, enrollmentId: result.enrollmentId };
+  switch (result.kind) {
+    case 'processed':
+      deps.logger.info('Webhook processed', { ...common, outcome: result.outcome, runId: result.runId });
+      return json(200, {
+        status: 'processed',
+        duplicate: false,
+        ...common,
+        outcome: result.outcome,
+        runId: result.runId,
+        counts: result.summary.counts,
+        ...(result.reason !== undefined ? { reason: result.reason } : {}),
+      });
+    case 'queued':
+      deps.logger.info('Webhook queued', { ...common, reason: result.reason });
+      return json(202, { status: 'queued', duplicate: false, ...common, reason: result.reason, message: result.message });
+    case 'rejected':
+      await claim.release().catch(() => undefined);
+      deps.logger.warn('Webhook refused: enrollment', { ...common, reason: result.reason });
+      return problem(400, 'badRequest', payload.notice.recordProblem !== undefined ? `${result.reason}; the body's record is not usable either: ${payload.notice.recordProblem}` : result.reason);
+    case 'unavailable':
+      await claim.release().catch(() => undefined);
+      deps.logger.warn('Webhook not processed: LMS unavailable', { ...common, reason: result.reason });
+      return problem(503, 'unavailable', `${result.reason}; retry later`, { 'Retry-After': '60' });
+  }
+}
