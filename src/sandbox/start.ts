@@ -5,8 +5,8 @@ import { isConfigError } from '../config/errors.js';
 import { loadConfig } from '../config/loadConfig.js';
 import { openSync } from '../sync/openSync.js';
 import { startAzurite } from './azurite.js';
-import { GraphStandIn, type StandInUser } from './graphStandIn.js';
-import { learnersOf, sandboxTenant } from './tenant.js';
+import { GraphStandIn } from './graphStandIn.js';
+import { sandboxTenant, stableGuid } from './tenant.js';
 
 /**
  * `npm start`: the main job on embedded defaults, with no Azure account. Azurite keeps the
@@ -17,11 +17,23 @@ export async function startSandbox(cwd: string): Promise<number> {
   const sandboxDir = resolve(cwd, '.sandbox');
   const graphStatePath = join(sandboxDir, 'viva-learning.json');
   mkdirSync(sandboxDir, { recursive: true });
-  const exportPath = process.env['LMS_FILE_PATH'] ?? 'examples/enrollments.csv';
+  // Any adapter can be tried by settings (e.g. against a stand-in from src/sandbox/lms/); the default is the example export.
+  const adapter = process.env['LMS_ADAPTER'] ?? 'file';
+  const exportPath = process.env['LMS_FILE_PATH'] ?? (adapter === 'file' ? 'examples/enrollments.csv' : undefined);
+  const source = adapter === 'file' ? (exportPath ?? '') : `${adapter} at ${process.env['LMS_BASE_URL'] ?? exportPath ?? '(LMS_BASE_URL not set)'}`;
 
   const azurite = await startAzurite({ location: join(sandboxDir, 'azurite'), silent: true });
-  const tenant = sandboxTenant(await learnersOf(resolve(cwd, exportPath)));
-  const standIn = new GraphStandIn({ token: tenant.token, providers: [tenant.provider], users: tenant.users as StandInUser[] });
+  const tenant = sandboxTenant([]);
+  // The sandbox tenant has every person the LMS names, except "former.*" ones: they show what an unknown learner does.
+  const standIn = new GraphStandIn({
+    token: tenant.token,
+    providers: [tenant.provider],
+    provisionUser: ({ property, value }) => {
+      const address = value.toLowerCase();
+      if ((property !== 'userPrincipalName' && property !== 'mail') || address.startsWith('former.')) return undefined;
+      return { id: stableGuid(address), userPrincipalName: address, mail: address };
+    },
+  });
   restoreStandIn(standIn, graphStatePath);
   const graphUrl = await standIn.start(0);
   const controller = new AbortController();
@@ -31,18 +43,19 @@ export async function startSandbox(cwd: string): Promise<number> {
     const env = {
       ...process.env,
       VIVA_PROVIDER_ID: tenant.provider.id,
-      LMS_ADAPTER: 'file',
-      LMS_FILE_PATH: exportPath,
+      LMS_ADAPTER: adapter,
+      ...(exportPath !== undefined ? { LMS_FILE_PATH: exportPath } : {}),
       GRAPH_BASE_URL: graphUrl,
       GRAPH_AUTH: 'static-token',
       GRAPH_TOKEN: tenant.token,
       AzureWebJobsStorage: azurite.connectionString,
       SYNC_STORAGE_CONNECTION: '',
-      SYNC_TABLE_PREFIX: 'vivasync',
+      // One set of state tables per adapter: their cursors mean different things.
+      SYNC_TABLE_PREFIX: adapter === 'file' ? 'vivasync' : `vivasync${adapter}`,
     };
     const config = loadConfig(env, { cwd });
     const runner = await openSync(config, { logger: stderrLogger(process.stderr), cwd });
-    process.stdout.write(`Syncing ${exportPath} into the local Viva Learning stand-in at ${graphUrl} …\n`);
+    process.stdout.write(`Syncing ${source} into the local Viva Learning stand-in at ${graphUrl} …\n`);
     const summary = await runner.run({ trigger: 'sandbox', abortSignal: controller.signal });
     process.stdout.write(formatSummary(summary));
     const activities = standIn.activities();

@@ -110,6 +110,7 @@ export class GraphStandIn {
     this.faults = new FaultPlan(options.faults);
     for (const p of options.providers ?? []) this.addProvider(p);
     for (const u of options.users ?? []) this.addUser(u);
+    this.store.provisionUser = options.provisionUser;
   }
 
   // ===========================================================================================

@@ -179,9 +179,23 @@ export class StandInStore {
   }
 
   /** `/users/{id | userPrincipalName}`. */
+  /**
+   * Sandbox only: makes up the user a lookup asks for, as if the tenant had every person the
+   * LMS names (see GraphStandInOptions.provisionUser). Undefined: the user stays unknown.
+   */
+  provisionUser: ((lookup: { property: 'id' | 'userPrincipalName' | 'mail' | 'employeeId'; value: string }) => StandInUser | undefined) | undefined;
+
   userByIdOrUpn(idOrUpn: string): StandInUser | undefined {
     const k = key(idOrUpn);
-    return this.users.get(k) ?? this.usersByUpn.get(k);
+    const found = this.users.get(k) ?? this.usersByUpn.get(k);
+    if (found !== undefined || this.provisionUser === undefined) return found;
+    return this.provisioned({ property: idOrUpn.includes('@') ? 'userPrincipalName' : 'id', value: idOrUpn });
+  }
+
+  private provisioned(lookup: { property: 'id' | 'userPrincipalName' | 'mail' | 'employeeId'; value: string }): StandInUser | undefined {
+    const user = this.provisionUser?.(lookup);
+    if (user !== undefined) this.putUser(user);
+    return user;
   }
 
   allUsers(): StandInUser[] {
@@ -190,6 +204,13 @@ export class StandInStore {
 
   /** Case-insensitive equality on a filterable user property. */
   usersWhere(property: 'id' | 'userPrincipalName' | 'mail' | 'employeeId' | 'displayName', value: string): StandInUser[] {
+    const found = this.usersWhereStored(property, value);
+    if (found.length > 0 || property === 'displayName' || this.provisionUser === undefined) return found;
+    const user = this.provisioned({ property, value });
+    return user === undefined ? [] : [user];
+  }
+
+  private usersWhereStored(property: 'id' | 'userPrincipalName' | 'mail' | 'employeeId' | 'displayName', value: string): StandInUser[] {
     const k = key(value);
     switch (property) {
       case 'id': {

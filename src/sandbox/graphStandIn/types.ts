@@ -130,6 +130,11 @@ export interface GraphStandInOptions {
   faults?: FaultOptions;
   providers?: StandInProvider[];
   users?: StandInUser[];
+  /**
+   * Sandbox only: called when a user lookup finds nobody; the user it returns is added to the
+   * tenant (so `npm start` works with any LMS), undefined keeps the user unknown.
+   */
+  provisionUser?: (lookup: { property: 'id' | 'userPrincipalName' | 'mail' | 'employeeId'; value: string }) => StandInUser | undefined;
 }
 
 /** One entry of the request log. */
