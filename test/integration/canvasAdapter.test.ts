@@ -3,7 +3,7 @@ import { runCli } from '../../src/cli/main.js';
 import { loadConfig } from '../../src/config/loadConfig.js';
 import { createCanvasAdapter } from '../../src/lms/canvas/index.js';
 import type { ChangePage, LmsAdapter, SourceItem } from '../../src/lms/types.js';
-import { isLmsRequestError } from '../../src/lms/webClient/errors.js';
+import { isLmsRequestError } from '../../src/lms/http/errors.js';
 import { CanvasStandIn, loadCanvasReference, seedCanvasReference, type CanvasReference } from '../../src/sandbox/lms/canvasStandIn.js';
 import { stableGuid } from '../../src/sandbox/tenant.js';
 import { activitySummary, addLearners, apiSyncHarness, referenceDataDir } from '../support/restLmsHarness.js';

@@ -4,7 +4,7 @@ import { isConfigError } from '../../src/config/errors.js';
 import { loadConfig } from '../../src/config/loadConfig.js';
 import { createMoodleAdapter } from '../../src/lms/moodle/index.js';
 import type { ChangePage, LmsAdapter, SourceItem } from '../../src/lms/types.js';
-import { isLmsRequestError } from '../../src/lms/webClient/errors.js';
+import { isLmsRequestError } from '../../src/lms/http/errors.js';
 import { loadMoodleReference, MoodleStandIn, seedMoodleReference, suspendedStatus, type MoodleReference, type MoodleStandInOptions } from '../../src/sandbox/lms/moodleStandIn.js';
 import { stableGuid } from '../../src/sandbox/tenant.js';
 import { activitySummary, addLearners, apiSyncHarness, referenceDataDir } from '../support/restLmsHarness.js';

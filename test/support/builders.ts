@@ -7,6 +7,7 @@
  * writeFileSync(path, toCsv([e, aWithdrawal({ enrollmentId: e.enrollmentId })]));
  * ```
  */
+import { CANONICAL_FIELDS } from '../../src/lms/columnMap.js';
 import type { Course, Enrollment, Learner, PersonRef, Withdrawal } from '../../src/mapping/enrollment.js';
 
 export type EnrollmentOverrides = Partial<Omit<Enrollment, 'learner' | 'course' | 'assigner'>> & {
@@ -97,37 +98,8 @@ export function toJsonl(records: readonly unknown[]): string {
   return records.map((record) => `${JSON.stringify(record)}\n`).join('');
 }
 
-/** The canonical CSV column order; columns not listed here follow in the order first seen. */
-export const CSV_COLUMNS = [
-  'enrollmentId',
-  'learner.id',
-  'learner.email',
-  'learner.upn',
-  'learner.employeeId',
-  'learner.entraObjectId',
-  'course.id',
-  'course.title',
-  'course.url',
-  'course.description',
-  'course.language',
-  'course.durationMinutes',
-  'course.thumbnailUrl',
-  'source',
-  'assignmentType',
-  'assigner.id',
-  'assigner.email',
-  'assigner.upn',
-  'assigner.employeeId',
-  'assigner.entraObjectId',
-  'assignedAt',
-  'dueAt',
-  'startedAt',
-  'completedAt',
-  'status',
-  'progressPercent',
-  'updatedAt',
-  'deleted',
-] as const;
+/** The canonical CSV column order (that of the canonical fields); columns not listed here follow in the order first seen. */
+export const CSV_COLUMNS = CANONICAL_FIELDS;
 
 /** Nested objects become dotted keys: `{ learner: { id } }` -> `{ 'learner.id': id }`. */
 export function flattenRecord(record: unknown): Record<string, unknown> {

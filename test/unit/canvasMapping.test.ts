@@ -8,8 +8,8 @@ import { formatCanvasCursor, parseCanvasCursor, decodeCanvasToken, encodeCanvasT
 import { isUnder, parseLinkHeader } from '../../src/lms/canvas/link.js';
 import { readBulkProgressRow, readCanvasCourse, readCanvasProgress, toCanvasItem, type CanvasCourseInfo, type CanvasMappingContext, type CanvasProgress } from '../../src/lms/canvas/mapping.js';
 import { readCanvasSettings } from '../../src/lms/canvas/settings.js';
-import { classifyLmsFailure, LmsRequestError, parseRetryAfter } from '../../src/lms/webClient/errors.js';
-import type { WebResponse } from '../../src/lms/webClient/webClient.js';
+import { classifyLmsFailure, LmsRequestError, parseRetryAfter } from '../../src/lms/http/errors.js';
+import type { WebResponse } from '../../src/lms/http/lmsHttp.js';
 import { referenceDataDir } from '../support/restLmsHarness.js';
 
 type Json = Record<string, unknown>;

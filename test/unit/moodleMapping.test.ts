@@ -19,8 +19,8 @@ import {
   type ReportColumns,
 } from '../../src/lms/moodle/mapping.js';
 import { readMoodleSettings } from '../../src/lms/moodle/settings.js';
-import { classifyLmsFailure, LmsRequestError } from '../../src/lms/webClient/errors.js';
-import type { WebResponse } from '../../src/lms/webClient/webClient.js';
+import { classifyLmsFailure, LmsRequestError } from '../../src/lms/http/errors.js';
+import type { WebResponse } from '../../src/lms/http/lmsHttp.js';
 import { moodleUserdate } from '../../src/sandbox/lms/moodleStandIn.js';
 import { referenceDataDir } from '../support/restLmsHarness.js';
 

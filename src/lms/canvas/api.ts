@@ -6,11 +6,11 @@
  * slow down while the remaining quota is low.
  */
 import type { OperationOptions } from '../types.js';
-import { LmsRequestError, parseRetryAfter } from '../webClient/errors.js';
-import { parseJsonBody, sleep, WebClient, type WebClientOptions, type WebResponse } from '../webClient/webClient.js';
+import { LmsRequestError } from '../http/errors.js';
+import { abortableSleep, fail, LmsHttpClient, parseJsonBody, retryAfterOf, WEB_SERVICE_TUNING, type LmsHttpTuning, type WebResponse } from '../http/lmsHttp.js';
 import { isUnder, parseLinkHeader } from './link.js';
 
-export interface CanvasApiOptions extends Omit<WebClientOptions, 'system' | 'beforeAttempt' | 'onResponse'> {
+export interface CanvasApiOptions extends LmsHttpTuning {
   /** Below this X-Rate-Limit-Remaining, requests are spaced out; default 150 (of Canvas' default 700). */
   readonly lowQuota?: number;
   /** How fast Canvas refills the quota, units per second; default 10. */
@@ -26,19 +26,26 @@ export interface CanvasPage<T> {
 }
 
 export class CanvasApi {
-  readonly client: WebClient;
+  readonly client: LmsHttpClient;
   private remaining: number | undefined;
   private readonly apiRoot: string;
 
-  constructor(readonly baseUrl: string, private readonly token: string, private readonly options: CanvasApiOptions = {}) {
+  constructor(readonly baseUrl: string, token: string, private readonly options: CanvasApiOptions = {}) {
     this.apiRoot = `${baseUrl}/api/v1`;
-    this.client = new WebClient({
+    this.client = new LmsHttpClient({
+      ...WEB_SERVICE_TUNING,
       ...options,
       system: 'canvas',
-      beforeAttempt: (signal) => this.pace(signal),
-      onResponse: (headers) => {
-        const value = Number(headers.get('x-rate-limit-remaining') ?? Number.NaN);
-        this.remaining = Number.isFinite(value) ? value : undefined;
+      origin: new URL(baseUrl).origin,
+      credentials: { headers: () => ({ authorization: `Bearer ${token}` }) },
+      policy: {
+        throttlesWaitFreely: true,
+        redirect: 'manual',
+        beforeAttempt: (signal) => this.pace(signal),
+        onResponse: (headers) => {
+          const value = Number(headers.get('x-rate-limit-remaining') ?? Number.NaN);
+          this.remaining = Number.isFinite(value) ? value : undefined;
+        },
       },
     });
   }
@@ -62,19 +69,15 @@ export class CanvasApi {
   /** GET one page; `url` is one made by `url()` or a `next` link from an earlier page. */
   async getPage(url: string, options: OperationOptions = {}): Promise<CanvasPage<unknown>> {
     if (!isUnder(this.apiRoot, url)) {
-      throw new LmsRequestError({ system: 'canvas', statusCode: -1, code: 'unsafeLink', message: `Canvas sent a page link outside LMS_BASE_URL/api/v1 (${safeOrigin(url)}); not following it`, operation: 'GET (link)', setting: 'LMS_BASE_URL' });
+      throw new LmsRequestError({ system: 'canvas', statusCode: 0, code: 'unsafeLink', message: `Canvas sent a page link outside LMS_BASE_URL/api/v1 (${safeOrigin(url)}); not following it`, operation: 'GET (link)', setting: 'LMS_BASE_URL' });
     }
     const target = new URL(url);
     const operation = `GET ${target.pathname}`;
-    return this.client.send(
-      { method: 'GET', url: target, headers: { authorization: `Bearer ${this.token}` }, operation },
-      (response) => {
-        const body = interpretCanvas(response);
-        const next = parseLinkHeader(response.headers.get('link')).get('next');
-        return { body, next };
-      },
-      options,
-    );
+    return this.client.send(target, { operation, ...options }, (response) => {
+      const body = interpretCanvas(response);
+      const next = parseLinkHeader(response.headers.get('link')).get('next');
+      return { body, next };
+    });
   }
 
   /** GET one JSON object; undefined on 404. */
@@ -91,7 +94,7 @@ export class CanvasApi {
     const low = this.options.lowQuota ?? 150;
     if (this.remaining === undefined || this.remaining >= low) return;
     const waitMs = Math.min(this.options.maxPaceMs ?? 15_000, Math.ceil(((low - this.remaining) / (this.options.refillPerSecond ?? 10)) * 1000));
-    if (waitMs > 0) await sleep(waitMs, signal);
+    if (waitMs > 0) await abortableSleep(waitMs, signal);
     // The quota refilled while we waited; the next response says by how much.
     this.remaining = low;
   }
@@ -131,12 +134,10 @@ export function interpretCanvas(response: WebResponse): unknown {
   const message = canvasErrorMessage(response.text);
   const base = { system: 'canvas' as const, statusCode: status, operation };
   if ((status === 403 || status === 429) && /rate limit exceeded/i.test(response.text)) {
-    const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
-    return fail({ ...base, code: 'rateLimited', message: `Canvas is throttling this token (${status} ${message})`, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) });
+    return fail({ ...base, code: 'rateLimited', message: `Canvas is throttling this token (${status} ${message})`, ...retryAfterOf(response) });
   }
   if (status === 429 || status === 503) {
-    const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
-    return fail({ ...base, code: status === 429 ? 'rateLimited' : 'unavailable', message: `${operation}: ${status} ${message}`, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) });
+    return fail({ ...base, code: status === 429 ? 'rateLimited' : 'unavailable', message: `${operation}: ${status} ${message}`, ...retryAfterOf(response) });
   }
   if (status === 401) {
     // Canvas answers 401 both for a bad token (with WWW-Authenticate) and for a missing permission.
@@ -153,8 +154,4 @@ export function interpretCanvas(response: WebResponse): unknown {
     return fail({ ...base, code: 'redirect', setting: 'LMS_BASE_URL', message: `Canvas redirected ${operation} (${status}); LMS_BASE_URL must be the Canvas root that serves /api/v1` });
   }
   return fail({ ...base, code: status === 400 ? 'badRequest' : 'http', message: `${operation}: ${status} ${message}` });
-}
-
-function fail(init: ConstructorParameters<typeof LmsRequestError>[0]): never {
-  throw new LmsRequestError(init);
 }

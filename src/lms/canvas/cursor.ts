@@ -10,12 +10,10 @@
  * re-reading unchanged enrollments cost no Graph call. A cursor that is not one of these
  * (another adapter's, or garbage) starts a new pass rather than failing.
  */
-import { decodeJsonToken, encodeJsonToken } from '../webClient/settings.js';
+import { passCursorCodec, type PassCursorBase } from '../passCursor.js';
 
 export type CanvasCursor =
-  | { readonly kind: 'start' }
-  | { readonly kind: 'done'; readonly pass: string }
-  | { readonly kind: 'after'; readonly pass: string; readonly course: number }
+  | PassCursorBase
   | { readonly kind: 'within'; readonly pass: string; readonly course: number; readonly next: string };
 
 export type StoredCanvasCursor = Exclude<CanvasCursor, { kind: 'start' }>;
@@ -40,23 +38,9 @@ function fromJson(json: Record<string, unknown>): CanvasCursor {
   return { kind: 'start' };
 }
 
-export function parseCanvasCursor(cursor: string | undefined): CanvasCursor {
-  if (cursor === undefined) return { kind: 'start' };
-  try {
-    const json = JSON.parse(cursor) as unknown;
-    return typeof json === 'object' && json !== null && !Array.isArray(json) ? fromJson(json as Record<string, unknown>) : { kind: 'start' };
-  } catch {
-    return { kind: 'start' };
-  }
-}
+const codec = passCursorCodec<CanvasCursor, StoredCanvasCursor>('Canvas', formatCanvasCursor, fromJson, { kind: 'start' });
 
+export const parseCanvasCursor = codec.parse;
 /** byPage's continuation token: base64 of the cursor JSON. */
-export function encodeCanvasToken(cursor: StoredCanvasCursor): string {
-  return encodeJsonToken(JSON.parse(formatCanvasCursor(cursor)) as object);
-}
-
-export function decodeCanvasToken(token: string): CanvasCursor {
-  const parsed = fromJson(decodeJsonToken(token, 'continuationToken (canvas)'));
-  if (parsed.kind === 'start') throw new TypeError('continuationToken is not a Canvas adapter token');
-  return parsed;
-}
+export const encodeCanvasToken = codec.encodeToken;
+export const decodeCanvasToken = codec.decodeToken;

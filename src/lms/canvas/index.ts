@@ -7,11 +7,12 @@
  * completed included, one Canvas page per ChangePage, following the `Link` header's opaque
  * `next`. Records of unchanged enrollments come out identical on every pass, so the engine's
  * ledger skips them; the cursor (see cursor.ts) lets a stopped pass resume where it was.
- * Like every adapter it only reads (STYLE.md §8); its one retry loop lives in the web client.
+ * Like every adapter it only reads (STYLE.md §8); its one retry loop is the LMS-side layer (../http/lmsHttp.ts).
  */
 import type { ApiLmsSettings } from '../../config/loadConfig.js';
+import type { ApiAdapterOptions } from '../adapterSettings.js';
 import type { ChangePage, LmsAdapter, ListChangesOptions, OperationOptions, PageSettings, PagedChanges, SourceItem } from '../types.js';
-import { LmsRequestError } from '../webClient/errors.js';
+import { LmsRequestError } from '../http/errors.js';
 import { CanvasApi, type CanvasApiOptions } from './api.js';
 import { decodeCanvasToken, encodeCanvasToken, formatCanvasCursor, parseCanvasCursor, type CanvasCursor, type StoredCanvasCursor } from './cursor.js';
 import { isUnder } from './link.js';
@@ -28,21 +29,13 @@ import {
 } from './mapping.js';
 import { readCanvasSettings, type CanvasConfig } from './settings.js';
 
-export { LmsRequestError, isLmsRequestError } from '../webClient/errors.js';
+export { LmsRequestError, isLmsRequestError } from '../http/errors.js';
 export { CANVAS_SETTINGS } from './settings.js';
 
 /** LMS_ADAPTER is this adapter's name. */
 export type CanvasSettings = ApiLmsSettings;
 
-export interface CanvasAdapterOptions {
-  readonly settings: CanvasSettings;
-  /** Folder that relative paths are resolved against. */
-  readonly cwd: string;
-  /** Unused: Canvas listings are passes, not time windows (kept for the common signature). */
-  readonly lookbackMs: number;
-  /** Transport tuning (retry backoff, rate-limit pacing, timeouts); tests shorten the waits. */
-  readonly http?: CanvasApiOptions;
-}
+export type CanvasAdapterOptions = ApiAdapterOptions<CanvasApiOptions>;
 
 /** Canvas' usual per_page cap. */
 const MAX_PER_PAGE = 100;

@@ -8,7 +8,7 @@
  */
 import { ConfigError, type SettingProblem } from '../../config/errors.js';
 import type { ApiLmsSettings } from '../../config/loadConfig.js';
-import { ASSIGNMENT_TYPE_SETTING, readCommonSettings, unknownExtras, type CommonSettings } from '../webClient/settings.js';
+import { ASSIGNMENT_TYPE_SETTING, readCommonSettings, unknownExtras, type CommonSettings } from '../adapterSettings.js';
 
 export const CANVAS_ACCOUNT_SETTING = 'LMS_CANVAS_ACCOUNT_ID';
 

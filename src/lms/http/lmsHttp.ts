@@ -1,14 +1,18 @@
 /**
- * The LMS-side retry layer: every HTTP request an API adapter makes goes through this one
- * small p-retry loop (STYLE.md §5). STYLE.md §8 says adapters do not retry; the LMS's own
- * limits (429/503 with Retry-After, transient 5xx, a token that expired early) still have to
- * be honoured somewhere below the engine, so this is the single place where it happens, with
- * a bounded number of attempts, a bounded wait, and the caller's abort signal. Adapters call
- * it and never loop themselves. Graph has its own layer in src/graph/gateway.ts.
+ * The LMS-side retry layer: every HTTP request an API adapter (xAPI, OneRoster, Canvas,
+ * Moodle) makes goes through this one small p-retry loop (STYLE.md §5). STYLE.md §8 says
+ * adapters do not retry; the LMS's own limits (429/503 with Retry-After, Canvas' 403 "Rate
+ * Limit Exceeded", transient 5xx, a token that expired early) still have to be honoured
+ * somewhere below the engine, so this is the single place where it happens, with a bounded
+ * number of attempts, a bounded wait, and the caller's abort signal. Adapters call it and
+ * never loop themselves; what is particular to one LMS comes in through `LmsHttpPolicy`
+ * (pacing, reading rate-limit headers) and through the `interpret` function of `send`.
+ * Graph has its own layer in src/graph/gateway.ts.
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import pRetry from 'p-retry';
 import type { OperationOptions } from '../types.js';
-import { LmsRequestError, classifyLmsFailure, describeErrorBody, parseRetryAfter } from './errors.js';
+import { LmsRequestError, classifyLmsFailure, describeErrorBody, isLmsRequestError, parseRetryAfter, type LmsSystem } from './errors.js';
 
 export interface CredentialSource {
   /** Headers that authenticate a request (Authorization); called before every attempt. */
@@ -17,9 +21,41 @@ export interface CredentialSource {
   renew?(): boolean;
 }
 
-export interface LmsHttpOptions {
-  /** The adapter's name, for errors: "xapi", "oneroster". */
-  readonly lms: string;
+/** What one LMS adds to the shared loop. */
+export interface LmsHttpPolicy {
+  /** Runs before each attempt: a pacing hook (Canvas' X-Rate-Limit-Remaining). */
+  readonly beforeAttempt?: (signal: AbortSignal | undefined) => Promise<void>;
+  /** Sees every response's headers (Canvas reads its rate-limit headers here). */
+  readonly onResponse?: (headers: Headers) => void;
+  /**
+   * True: a throttle (code `rateLimited`, 429, 503) waits without using up `maxRetries`; only
+   * `maxRetryTimeMs` bounds it. False (default): every retry counts against `maxRetries`.
+   */
+  readonly throttlesWaitFreely?: boolean;
+  /** `manual`: a redirect is a response for `interpret` (Canvas and Moodle call it a settings problem); default `follow`. */
+  readonly redirect?: 'follow' | 'manual';
+}
+
+/** The knobs an adapter's caller (and tests) may turn. */
+export interface LmsHttpTuning {
+  /** Per attempt; default 30 s. */
+  readonly requestTimeoutMs?: number;
+  /** Retries after the first attempt; default 4. */
+  readonly maxRetries?: number;
+  /** A Retry-After longer than this ends the request with the 429/503 instead of waiting; default 120 s. */
+  readonly maxRetryAfterMs?: number;
+  /** First backoff when the LMS gave no Retry-After; default 500 ms, doubling. */
+  readonly minBackoffMs?: number;
+  /** Longest backoff between two attempts; default 10 s. */
+  readonly maxBackoffMs?: number;
+  /** Total time one request may spend retrying; default: unbounded (maxRetries bounds it). */
+  readonly maxRetryTimeMs?: number;
+  /** For tests: another fetch. */
+  readonly fetch?: typeof fetch;
+}
+
+export interface LmsHttpOptions extends LmsHttpTuning {
+  readonly system: LmsSystem;
   readonly credentials?: CredentialSource;
   /**
    * The only origin requests may go to (that of LMS_BASE_URL): a link the LMS returns (xAPI
@@ -28,25 +64,38 @@ export interface LmsHttpOptions {
   readonly origin?: string;
   /** Headers sent with every request (X-Experience-API-Version). */
   readonly headers?: Readonly<Record<string, string>>;
-  /** Per attempt; default 30 s. */
-  readonly timeoutMs?: number;
-  /** Retries after the first attempt; default 4. */
-  readonly maxRetries?: number;
-  /** A Retry-After longer than this ends the request with the 429/503 instead of waiting; default 120 s. */
-  readonly maxRetryAfterMs?: number;
-  /** First backoff when the LMS gave no Retry-After; default 500 ms, doubling. */
-  readonly minBackoffMs?: number;
-  readonly fetch?: typeof fetch;
+  readonly policy?: LmsHttpPolicy;
 }
+
+/** Tuning for the web-service adapters (Canvas, Moodle), whose throttles can last minutes. */
+export const WEB_SERVICE_TUNING = {
+  maxRetries: 5,
+  minBackoffMs: 1000,
+  maxBackoffMs: 60_000,
+  maxRetryAfterMs: 15 * 60_000,
+  maxRetryTimeMs: 20 * 60_000,
+  requestTimeoutMs: 60_000,
+} as const satisfies LmsHttpTuning;
 
 export interface LmsRequest extends OperationOptions {
   readonly method?: 'GET' | 'POST';
   readonly headers?: Readonly<Record<string, string>>;
   readonly body?: string;
-  /** "GET /enrollments": used in errors instead of the URL, whose query may name people. */
+  /** "GET /enrollments": used in errors instead of the URL, whose query may name people or hold a token. */
   readonly operation: string;
+}
+
+export interface LmsJsonRequest extends LmsRequest {
   /** Return undefined on 404 instead of failing. */
   readonly allowNotFound?: boolean;
+}
+
+/** A response as read off the wire, 2xx or not, for the adapter's `interpret`. */
+export interface WebResponse {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly text: string;
+  readonly operation: string;
 }
 
 export interface LmsResponse<T = unknown> {
@@ -55,116 +104,181 @@ export interface LmsResponse<T = unknown> {
   readonly body: T;
 }
 
-const DEFAULTS = { timeoutMs: 30_000, maxRetries: 4, maxRetryAfterMs: 120_000, minBackoffMs: 500 };
+export interface LmsHttpStats {
+  readonly requests: number;
+  readonly retries: number;
+  /** Throttles waited out without using up a retry (`throttlesWaitFreely`). */
+  readonly throttled: number;
+}
+
+const DEFAULTS = { requestTimeoutMs: 30_000, maxRetries: 4, maxRetryAfterMs: 120_000, minBackoffMs: 500, maxBackoffMs: 10_000 };
+
+/** Failures that, with `throttlesWaitFreely`, wait rather than use up the retry budget. */
+function isThrottle(err: unknown): boolean {
+  return isLmsRequestError(err) && (err.code === 'rateLimited' || err.statusCode === 429 || err.statusCode === 503);
+}
 
 export class LmsHttpClient {
+  readonly #stats = { requests: 0, retries: 0, throttled: 0 };
   readonly #options: LmsHttpOptions;
   readonly #fetch: typeof fetch;
-  #requests = 0;
-  #retries = 0;
 
   constructor(options: LmsHttpOptions) {
     this.#options = options;
     this.#fetch = options.fetch ?? globalThis.fetch.bind(globalThis);
   }
 
-  get stats(): { requests: number; retries: number } {
-    return { requests: this.#requests, retries: this.#retries };
+  get stats(): LmsHttpStats {
+    return { ...this.#stats };
   }
 
-  /** A JSON request through the retry loop; the body is parsed JSON (`unknown`: callers validate it). */
-  async json(url: URL, request: LmsRequest): Promise<LmsResponse | undefined> {
-    const { origin } = this.#options;
+  /** A JSON request; the body is parsed JSON (`unknown`: callers validate it); undefined on 404 with `allowNotFound`. */
+  async json(url: URL, request: LmsJsonRequest): Promise<LmsResponse | undefined> {
+    return this.send(url, request, (response) => this.#interpretJson(response, request.allowNotFound === true));
+  }
+
+  /** One request inside the single retry loop; `interpret` turns each response into T or throws an LmsRequestError. */
+  async send<T>(url: URL, request: LmsRequest, interpret: (response: WebResponse) => T): Promise<T> {
+    const { system, origin, policy } = this.#options;
     if (origin !== undefined && url.origin !== origin) {
-      throw new LmsRequestError({ lms: this.#options.lms, operation: request.operation, statusCode: 0, code: 'foreignLink', message: `${request.operation}: the ${this.#options.lms} service linked to ${url.origin}, outside LMS_BASE_URL (${origin}); not followed, so the credentials stay with LMS_BASE_URL` });
+      throw new LmsRequestError({ system, operation: request.operation, statusCode: 0, code: 'foreignLink', setting: 'LMS_BASE_URL', message: `${request.operation}: the ${system} service linked to ${url.origin}, outside LMS_BASE_URL (${origin}); not followed, so the credentials stay with LMS_BASE_URL` });
     }
     const signal = request.abortSignal;
     const maxRetryAfterMs = this.#options.maxRetryAfterMs ?? DEFAULTS.maxRetryAfterMs;
+    const minBackoffMs = this.#options.minBackoffMs ?? DEFAULTS.minBackoffMs;
+    const maxBackoffMs = this.#options.maxBackoffMs ?? DEFAULTS.maxBackoffMs;
+    const waitsFreely = (error: unknown): boolean => policy?.throttlesWaitFreely === true && isThrottle(error);
     let renewed = false;
     return pRetry(
       async () => {
+        signal?.throwIfAborted();
+        await policy?.beforeAttempt?.(signal);
         try {
-          return await this.#attempt(url, request);
+          return interpret(await this.#attempt(url, request));
         } catch (err) {
           // A 401 with a cached credential: renew it and try once more (an OAuth token revoked or expired early).
-          if (err instanceof LmsRequestError && err.statusCode === 401 && !renewed && this.#options.credentials?.renew?.() === true) {
+          if (isLmsRequestError(err) && err.statusCode === 401 && !renewed && this.#options.credentials?.renew?.() === true) {
             renewed = true;
-            throw new LmsRequestError({ lms: err.lms, operation: err.operation, statusCode: 401, code: err.code, message: err.message, credentialRenewed: true });
+            throw err.with({ credentialRenewed: true });
           }
           throw err;
         }
       },
       {
         retries: this.#options.maxRetries ?? DEFAULTS.maxRetries,
-        minTimeout: this.#options.minBackoffMs ?? DEFAULTS.minBackoffMs,
-        maxTimeout: 10_000,
+        minTimeout: minBackoffMs,
+        maxTimeout: maxBackoffMs,
         factor: 2,
         randomize: true,
+        ...(this.#options.maxRetryTimeMs !== undefined ? { maxRetryTime: this.#options.maxRetryTimeMs } : {}),
         ...(signal !== undefined ? { signal } : {}),
+        shouldConsumeRetry: ({ error }) => !waitsFreely(error),
         shouldRetry: ({ error }) => classifyLmsFailure(error).retry,
-        onFailedAttempt: async ({ error, retriesLeft }) => {
+        onFailedAttempt: async ({ error, attemptNumber, retriesLeft }) => {
           const failure = classifyLmsFailure(error);
-          if (!failure.retry || retriesLeft <= 0) return;
-          const waitMs = failure.waitMs ?? 0;
+          if (!failure.retry) return;
+          const free = waitsFreely(error);
+          if (free) this.#stats.throttled += 1;
+          else if (retriesLeft <= 0) return;
           // A wait longer than a run should sit through ends the request; the next scheduled run tries again.
-          if (waitMs > maxRetryAfterMs) throw error;
-          this.#retries += 1;
-          if (waitMs > 0) await sleep(waitMs, signal);
+          if (failure.waitMs !== undefined && failure.waitMs > maxRetryAfterMs) {
+            throw isLmsRequestError(error) ? error.with({ message: `${error.message} (the service asked to wait ${Math.ceil(failure.waitMs / 1000)} s, longer than this adapter waits)` }) : error;
+          }
+          this.#stats.retries += 1;
+          // A throttle that waits freely gets no backoff from p-retry (it consumed no retry): wait here.
+          const waitMs = failure.waitMs ?? (free ? backoffMs(attemptNumber, minBackoffMs, maxBackoffMs) : 0);
+          if (waitMs > 0) await abortableSleep(waitMs, signal);
         },
       },
     );
   }
 
-  async #attempt(url: URL, request: LmsRequest): Promise<LmsResponse | undefined> {
-    const { lms } = this.#options;
+  async #attempt(url: URL, request: LmsRequest): Promise<WebResponse> {
+    const { system, policy } = this.#options;
     const { operation } = request;
     const signal = request.abortSignal;
-    signal?.throwIfAborted();
-    this.#requests += 1;
+    this.#stats.requests += 1;
     const credentialHeaders = (await this.#options.credentials?.headers(signal !== undefined ? { abortSignal: signal } : {})) ?? {};
-    const timeout = AbortSignal.timeout(this.#options.timeoutMs ?? DEFAULTS.timeoutMs);
+    const timeoutMs = this.#options.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs;
+    const timeout = AbortSignal.timeout(timeoutMs);
     let response: Response;
+    let text: string;
     try {
       response = await this.#fetch(url, {
         method: request.method ?? 'GET',
         headers: { Accept: 'application/json', ...this.#options.headers, ...request.headers, ...credentialHeaders },
         ...(request.body !== undefined ? { body: request.body } : {}),
         signal: signal === undefined ? timeout : AbortSignal.any([signal, timeout]),
+        redirect: policy?.redirect ?? 'follow',
       });
+      text = await response.text();
     } catch (err) {
+      // The caller's abort ends everything; anything else (reset, DNS, our timeout) is retried.
       if (signal?.aborted === true) throw signal.reason instanceof Error ? signal.reason : err;
       const timedOut = timeout.aborted;
       throw new LmsRequestError({
-        lms,
+        system,
         operation,
         statusCode: -1,
         code: timedOut ? 'timeout' : 'network',
-        message: timedOut ? `no answer from the ${lms} service within ${this.#options.timeoutMs ?? DEFAULTS.timeoutMs} ms` : `the ${lms} service could not be reached (${describeCause(err)})`,
+        message: timedOut ? `${operation}: no answer from the ${system} service within ${timeoutMs} ms` : `${operation}: the ${system} service could not be reached (${describeCause(err)})`,
         cause: err,
       });
     }
-    const text = await response.text();
-    if (response.status === 404 && request.allowNotFound === true) return undefined;
-    if (!response.ok) {
+    policy?.onResponse?.(response.headers);
+    return { status: response.status, headers: response.headers, text, operation };
+  }
+
+  /** The generic reading (xAPI, OneRoster, OAuth token endpoints): non-2xx → error from the body's code and message. */
+  #interpretJson(response: WebResponse, allowNotFound: boolean): LmsResponse | undefined {
+    const { system } = this.#options;
+    const { status, operation, text } = response;
+    if (status === 404 && allowNotFound) return undefined;
+    if (status < 200 || status >= 300) {
       const detail = describeErrorBody(text);
-      const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
-      throw new LmsRequestError({
-        lms,
+      return fail({
+        system,
         operation,
-        statusCode: response.status,
-        code: detail.code ?? httpCode(response.status),
-        message: `${operation} answered ${response.status}${detail.message !== undefined ? `: ${detail.message}` : ''}`,
-        ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+        statusCode: status,
+        code: detail.code ?? httpCode(status),
+        message: `${operation} answered ${status}${detail.message !== undefined ? `: ${detail.message}` : ''}`,
+        retryAfterMs: parseRetryAfter(response.headers.get('retry-after')),
       });
     }
     let body: unknown;
     try {
       body = text.trim() === '' ? undefined : JSON.parse(text);
     } catch {
-      throw new LmsRequestError({ lms, operation, statusCode: response.status, code: 'malformedResponse', message: `${operation} answered ${response.status} with a body that is not JSON` });
+      return fail({ system, operation, statusCode: status, code: 'malformedResponse', message: `${operation} answered ${status} with a body that is not JSON` });
     }
-    return { status: response.status, headers: response.headers, body };
+    return { status, headers: response.headers, body };
   }
+}
+
+/** Throws the LmsRequestError `init` describes (for `interpret` functions). */
+export function fail(init: ConstructorParameters<typeof LmsRequestError>[0]): never {
+  throw new LmsRequestError(init);
+}
+
+/** Parses a JSON body, or throws a retryable `malformed` error (a truncated response) naming the operation. */
+export function parseJsonBody(response: WebResponse, system: LmsSystem): unknown {
+  try {
+    return JSON.parse(response.text) as unknown;
+  } catch {
+    const preview = response.text.slice(0, 80).replace(/\s+/g, ' ');
+    return fail({ system, statusCode: response.status, code: 'malformed', message: `${response.operation} returned a body that is not JSON (${preview === '' ? 'empty' : `"${preview}…"`})`, operation: response.operation });
+  }
+}
+
+/** The wait the response's Retry-After asks for, ready to spread into an LmsRequestErrorInit. */
+export function retryAfterOf(response: WebResponse): { retryAfterMs?: number } {
+  const ms = parseRetryAfter(response.headers.get('retry-after'));
+  return ms === undefined ? {} : { retryAfterMs: ms };
+}
+
+function backoffMs(attemptNumber: number, minMs: number, maxMs: number): number {
+  const base = minMs * 2 ** Math.max(0, attemptNumber - 1);
+  return Math.min(maxMs, Math.round(base * (1 + Math.random())));
 }
 
 function httpCode(status: number): string {
@@ -182,22 +296,18 @@ function describeCause(err: unknown): string {
   return code ?? (cause instanceof Error ? cause.message : String(cause));
 }
 
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted === true) {
-      reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
-      return;
-    }
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+/**
+ * Waits; an abort ends the wait at once and rejects with the signal's reason (as fetch and
+ * p-retry do). The LMS layer's only copy: src/graph/requestScheduler.ts has its own, and
+ * src/lms does not depend on src/graph.
+ */
+export async function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  try {
+    await delay(ms, undefined, signal !== undefined ? { signal } : {});
+  } catch (err) {
+    if (signal?.aborted === true) throw signal.reason instanceof Error ? signal.reason : err;
+    throw err;
+  }
 }
 
 /** A request URL under `base`: `path` relative to it ("statements"), or an absolute path from an LMS link. */

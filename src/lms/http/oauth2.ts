@@ -7,18 +7,18 @@
  * credentials in the form body, and that choice is remembered. Secrets never appear in errors.
  */
 import type { OperationOptions } from '../types.js';
-import { LmsRequestError, isLmsRequestError } from './errors.js';
+import { LmsRequestError, isLmsRequestError, type LmsSystem } from './errors.js';
 import { LmsHttpClient, basicAuthorization, type CredentialSource } from './lmsHttp.js';
 
 export interface ClientCredentialsOptions {
-  readonly lms: string;
+  readonly system: LmsSystem;
   readonly tokenUrl: string;
   readonly clientId: string;
   readonly clientSecret: string;
   /** Space-separated scopes; omitted from the request when empty. */
   readonly scope?: string;
   readonly fetch?: typeof fetch;
-  readonly timeoutMs?: number;
+  readonly requestTimeoutMs?: number;
   /** Retries of the token request (429/503/5xx); default 2. */
   readonly maxRetries?: number;
   readonly minBackoffMs?: number;
@@ -47,10 +47,10 @@ export class ClientCredentialsToken implements CredentialSource {
     this.#options = options;
     this.#now = options.now ?? Date.now;
     this.#http = new LmsHttpClient({
-      lms: options.lms,
+      system: options.system,
       maxRetries: options.maxRetries ?? 2,
       ...(options.fetch !== undefined ? { fetch: options.fetch } : {}),
-      ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+      ...(options.requestTimeoutMs !== undefined ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
       ...(options.minBackoffMs !== undefined ? { minBackoffMs: options.minBackoffMs } : {}),
     });
   }
@@ -115,10 +115,10 @@ export class ClientCredentialsToken implements CredentialSource {
     });
     const body = response?.body as { access_token?: unknown; expires_in?: unknown; token_type?: unknown } | undefined;
     if (typeof body?.access_token !== 'string' || body.access_token === '') {
-      throw new LmsRequestError({ lms: this.#options.lms, operation: 'POST token (LMS_TOKEN_URL)', statusCode: response?.status ?? 200, code: 'malformedResponse', message: 'the token endpoint (LMS_TOKEN_URL) answered without an access_token' });
+      throw new LmsRequestError({ system: this.#options.system, operation: 'POST token (LMS_TOKEN_URL)', statusCode: response?.status ?? 200, code: 'malformedResponse', message: 'the token endpoint (LMS_TOKEN_URL) answered without an access_token' });
     }
     if (typeof body.token_type === 'string' && body.token_type.toLowerCase() !== 'bearer') {
-      throw new LmsRequestError({ lms: this.#options.lms, operation: 'POST token (LMS_TOKEN_URL)', statusCode: response?.status ?? 200, code: 'unsupportedTokenType', message: `the token endpoint (LMS_TOKEN_URL) issued a "${body.token_type}" token; only bearer tokens are supported` });
+      throw new LmsRequestError({ system: this.#options.system, operation: 'POST token (LMS_TOKEN_URL)', statusCode: response?.status ?? 200, code: 'unsupportedTokenType', message: `the token endpoint (LMS_TOKEN_URL) issued a "${body.token_type}" token; only bearer tokens are supported` });
     }
     const lifetimeS = typeof body.expires_in === 'number' && body.expires_in > 0 ? body.expires_in : typeof body.expires_in === 'string' && /^\d+$/.test(body.expires_in) ? Number(body.expires_in) : DEFAULT_LIFETIME_S;
     // Renew a minute early (or at 90% of a short lifetime), so a token never expires in flight.
@@ -129,11 +129,7 @@ export class ClientCredentialsToken implements CredentialSource {
 
   #explain(err: unknown): unknown {
     if (!isLmsRequestError(err) || (err.statusCode !== 400 && err.statusCode !== 401)) return err;
-    return new LmsRequestError({
-      lms: err.lms,
-      operation: err.operation,
-      statusCode: err.statusCode,
-      code: err.code,
+    return err.with({
       message: `the token endpoint (LMS_TOKEN_URL) refused the client credentials (LMS_CLIENT_ID, LMS_CLIENT_SECRET): ${err.code}${err.message.includes(': ') ? ` (${err.message.slice(err.message.indexOf(': ') + 2)})` : ''}`,
     });
   }

@@ -7,10 +7,9 @@
  * 200 on older servers and 4xx/5xx on newer ones: every body is checked for `exception`.
  */
 import type { OperationOptions } from '../types.js';
-import { LmsRequestError, parseRetryAfter, type LmsRequestErrorInit } from '../webClient/errors.js';
-import { parseJsonBody, WebClient, type WebClientOptions, type WebResponse } from '../webClient/webClient.js';
+import { fail, LmsHttpClient, parseJsonBody, retryAfterOf, WEB_SERVICE_TUNING, type LmsHttpTuning, type WebResponse } from '../http/lmsHttp.js';
 
-export type MoodleApiOptions = Omit<WebClientOptions, 'system' | 'beforeAttempt' | 'onResponse'>;
+export type MoodleApiOptions = LmsHttpTuning;
 
 /** A function argument: scalars, arrays and objects, flattened PHP-style. */
 export type MoodleParam = string | number | boolean | readonly MoodleParam[] | { readonly [key: string]: MoodleParam };
@@ -27,23 +26,20 @@ export function encodeMoodleParams(params: Readonly<Record<string, MoodleParam>>
 }
 
 export class MoodleApi {
-  readonly client: WebClient;
+  readonly client: LmsHttpClient;
   private readonly endpoint: URL;
 
   constructor(readonly baseUrl: string, private readonly token: string, options: MoodleApiOptions = {}) {
     this.endpoint = new URL(`${baseUrl}/webservice/rest/server.php`);
-    this.client = new WebClient({ ...options, system: 'moodle' });
+    this.client = new LmsHttpClient({ ...WEB_SERVICE_TUNING, ...options, system: 'moodle', origin: this.endpoint.origin, policy: { throttlesWaitFreely: true, redirect: 'manual' } });
   }
 
   /** Calls one web-service function and returns its JSON result. */
   async call(wsfunction: string, params: Readonly<Record<string, MoodleParam>> = {}, options: OperationOptions = {}): Promise<unknown> {
     const body = new URLSearchParams({ wstoken: this.token, wsfunction, moodlewsrestformat: 'json' });
     encodeMoodleParams(params, body);
-    return this.client.send(
-      { method: 'POST', url: this.endpoint, headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: body.toString(), operation: `moodle ${wsfunction}` },
-      (response) => interpretMoodle(response, wsfunction),
-      options,
-    );
+    const request = { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: body.toString(), operation: `moodle ${wsfunction}`, ...options } as const;
+    return this.client.send(this.endpoint, request, (response) => interpretMoodle(response, wsfunction));
   }
 }
 
@@ -79,21 +75,12 @@ export function interpretMoodle(response: WebResponse, wsfunction: string): unkn
       return fail({ ...base, code: 'unauthorized', setting: 'LMS_TOKEN', message: `Moodle refused LMS_TOKEN for ${wsfunction} (${what}): the token expired, is limited to other IP addresses, or its service lacks this function; see docs/adapters/moodle.md` });
     }
     if (PERMISSION_CODES.has(code)) return fail({ ...base, code: 'forbidden', setting: 'LMS_TOKEN', message: `The LMS_TOKEN user may not call ${wsfunction} (${what}); see docs/adapters/moodle.md for the capabilities it needs` });
-    if (code === 'sitemaintenance') return fail({ ...base, statusCode: 503, code, message: `Moodle is in maintenance mode (${what})`, ...retryAfter(response) });
+    if (code === 'sitemaintenance') return fail({ ...base, statusCode: 503, code, message: `Moodle is in maintenance mode (${what})`, ...retryAfterOf(response) });
     return fail({ ...base, code, message: `${operation} failed (${what})` });
   }
-  if (status === 429 || status >= 500) return fail({ ...base, code: status === 429 ? 'rateLimited' : 'http', message: `${operation}: HTTP ${status}`, ...retryAfter(response) });
+  if (status === 429 || status >= 500) return fail({ ...base, code: status === 429 ? 'rateLimited' : 'http', message: `${operation}: HTTP ${status}`, ...retryAfterOf(response) });
   if (status === 404) return fail({ ...base, code: 'notFound', setting: 'LMS_BASE_URL', message: `${operation}: 404; LMS_BASE_URL must be the Moodle site root (it serves webservice/rest/server.php)` });
   if (status === 401 || status === 403) return fail({ ...base, code: 'forbidden', setting: 'LMS_TOKEN', message: `${operation}: HTTP ${status} (web services or the REST protocol may be disabled, or the token refused)` });
   if (status < 200 || status >= 300) return fail({ ...base, code: 'http', message: `${operation}: HTTP ${status}` });
   return body;
-}
-
-function retryAfter(response: WebResponse): { retryAfterMs?: number } {
-  const ms = parseRetryAfter(response.headers.get('retry-after'));
-  return ms === undefined ? {} : { retryAfterMs: ms };
-}
-
-function fail(init: LmsRequestErrorInit): never {
-  throw new LmsRequestError(init);
 }

@@ -11,12 +11,10 @@
  * ISO was yielded. A listing reads rows changed at or after since − lookback.
  * A cursor of the other mode, or not one of these, starts from scratch rather than failing.
  */
-import { decodeJsonToken, encodeJsonToken } from '../webClient/settings.js';
+import { passCursorCodec, type PassCursorBase } from '../passCursor.js';
 
 export type MoodleCursor =
-  | { readonly kind: 'start' }
-  | { readonly kind: 'done'; readonly pass: string }
-  | { readonly kind: 'after'; readonly pass: string; readonly course: number }
+  | PassCursorBase
   | { readonly kind: 'within'; readonly pass: string; readonly course: number; readonly from: number; readonly last: number }
   | { readonly kind: 'report'; readonly report: number; readonly since: string };
 
@@ -48,22 +46,9 @@ function fromJson(json: Record<string, unknown>): MoodleCursor {
   return { kind: 'start' };
 }
 
-export function parseMoodleCursor(cursor: string | undefined): MoodleCursor {
-  if (cursor === undefined) return { kind: 'start' };
-  try {
-    const json = JSON.parse(cursor) as unknown;
-    return typeof json === 'object' && json !== null && !Array.isArray(json) ? fromJson(json as Record<string, unknown>) : { kind: 'start' };
-  } catch {
-    return { kind: 'start' };
-  }
-}
+const codec = passCursorCodec<MoodleCursor, StoredMoodleCursor>('Moodle', formatMoodleCursor, fromJson, { kind: 'start' });
 
-export function encodeMoodleToken(cursor: StoredMoodleCursor): string {
-  return encodeJsonToken(JSON.parse(formatMoodleCursor(cursor)) as object);
-}
-
-export function decodeMoodleToken(token: string): MoodleCursor {
-  const parsed = fromJson(decodeJsonToken(token, 'continuationToken (moodle)'));
-  if (parsed.kind === 'start') throw new TypeError('continuationToken is not a Moodle adapter token');
-  return parsed;
-}
+export const parseMoodleCursor = codec.parse;
+/** byPage's continuation token: base64 of the cursor JSON. */
+export const encodeMoodleToken = codec.encodeToken;
+export const decodeMoodleToken = codec.decodeToken;

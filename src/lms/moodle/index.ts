@@ -15,13 +15,14 @@
  *   (and every row whose enrolment is not active) are yielded; the cursor moves to the latest
  *   time seen once the whole report was read, so it never passes a row not yet yielded.
  *
- * Like every adapter it only reads (STYLE.md §8); its one retry loop lives in the web client.
+ * Like every adapter it only reads (STYLE.md §8); its one retry loop is the LMS-side layer (../http/lmsHttp.ts).
  */
 import pLimit from 'p-limit';
 import { ConfigError } from '../../config/errors.js';
 import type { ApiLmsSettings } from '../../config/loadConfig.js';
+import type { ApiAdapterOptions } from '../adapterSettings.js';
 import type { ChangePage, LmsAdapter, ListChangesOptions, OperationOptions, PageSettings, PagedChanges, SourceItem } from '../types.js';
-import { LmsRequestError } from '../webClient/errors.js';
+import { LmsRequestError } from '../http/errors.js';
 import { MoodleApi, type MoodleApiOptions } from './api.js';
 import { decodeMoodleToken, encodeMoodleToken, formatMoodleCursor, parseMoodleCursor, type MoodleCursor, type StoredMoodleCursor } from './cursor.js';
 import {
@@ -40,20 +41,13 @@ import {
 } from './mapping.js';
 import { MOODLE_REPORT_SETTING, readMoodleSettings, type MoodleConfig } from './settings.js';
 
-export { LmsRequestError, isLmsRequestError } from '../webClient/errors.js';
+export { LmsRequestError, isLmsRequestError } from '../http/errors.js';
 export { MOODLE_SETTINGS } from './settings.js';
 
 /** LMS_ADAPTER is this adapter's name. */
 export type MoodleSettings = ApiLmsSettings;
 
-export interface MoodleAdapterOptions {
-  readonly settings: MoodleSettings;
-  /** Folder that relative paths are resolved against. */
-  readonly cwd: string;
-  /** Report mode: how far before the cursor a listing reads again (late or same-minute rows). */
-  readonly lookbackMs: number;
-  /** Transport tuning (retry backoff, timeouts); tests shorten the waits. */
-  readonly http?: MoodleApiOptions;
+export interface MoodleAdapterOptions extends ApiAdapterOptions<MoodleApiOptions> {
   /** Users whose enrolments are fetched at once (core_enrol_get_users_courses); default 4. */
   readonly concurrency?: number;
 }

@@ -9,7 +9,7 @@
  */
 import { ConfigError, type SettingProblem } from '../../config/errors.js';
 import type { ApiLmsSettings } from '../../config/loadConfig.js';
-import { ASSIGNMENT_TYPE_SETTING, readCommonSettings, unknownExtras, type CommonSettings } from '../webClient/settings.js';
+import { ASSIGNMENT_TYPE_SETTING, readCommonSettings, unknownExtras, type CommonSettings } from '../adapterSettings.js';
 
 export const MOODLE_REPORT_SETTING = 'LMS_MOODLE_REPORT_ID';
 

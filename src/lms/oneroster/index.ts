@@ -9,7 +9,7 @@
  * (the enrollment's or its class's) as a withdrawal. REST listing: rest.ts; CSV: csvBundle.ts.
  */
 import type { ApiLmsSettings } from '../../config/loadConfig.js';
-import type { LmsHttpOptions } from '../http/lmsHttp.js';
+import type { ApiAdapterOptions } from '../adapterSettings.js';
 import type { ChangePage, LmsAdapter, ListChangesOptions, PageSettings, PagedChanges, SourceItem } from '../types.js';
 import { getCsvEnrollment, listCsvPages, readManifest } from './csvBundle.js';
 import { getRestEnrollment, listRestPages, type RestContext } from './rest.js';
@@ -22,13 +22,7 @@ export type { OneRosterOptions } from './settings.js';
 /** LMS_ADAPTER is this adapter's name. */
 export type OneRosterSettings = ApiLmsSettings;
 
-export interface OneRosterAdapterOptions {
-  readonly settings: OneRosterSettings;
-  /** Folder that relative paths are resolved against. */
-  readonly cwd: string;
-  readonly lookbackMs: number;
-  /** Transport knobs, for tests (fetch, timeouts, backoff). */
-  readonly http?: Partial<Pick<LmsHttpOptions, 'fetch' | 'timeoutMs' | 'maxRetries' | 'maxRetryAfterMs' | 'minBackoffMs'>>;
+export interface OneRosterAdapterOptions extends ApiAdapterOptions {
   /** The clock (the results stream's first mark); default Date.now. */
   readonly now?: () => number;
 }

@@ -93,65 +93,52 @@ function refOf(value: unknown): string | undefined {
   return text(value);
 }
 
-export function readEnrollment(json: unknown): OrEnrollment | undefined {
+/** sourcedId and status, which every record has, and what `rest` reads; undefined without a sourcedId. */
+function readRecord<R extends object>(json: unknown, rest: (json: Obj) => R): ({ readonly sourcedId: string; readonly status: OrStatus } & R) | undefined {
   if (!isObject(json)) return undefined;
   const sourcedId = text(json['sourcedId']);
   if (sourcedId === undefined) return undefined;
-  return {
-    sourcedId,
-    status: statusOf(json['status']),
+  return { sourcedId, status: statusOf(json['status']), ...rest(json) };
+}
+
+export function readEnrollment(json: unknown): OrEnrollment | undefined {
+  return readRecord(json, (j) => ({
     // `dataLastModified`: a header typo seen in real 1.2 bundles.
-    dateLastModified: lenientDateTime(json['dateLastModified'] ?? json['dataLastModified']),
-    userSourcedId: refOf(json['user']) ?? text(json['userSourcedId']),
-    classSourcedId: refOf(json['class']) ?? text(json['classSourcedId']),
-    role: text(json['role'])?.toLowerCase() ?? '',
-    beginDate: lenientDateTime(json['beginDate']),
-    endDate: lenientDateTime(json['endDate']),
-  };
+    dateLastModified: lenientDateTime(j['dateLastModified'] ?? j['dataLastModified']),
+    userSourcedId: refOf(j['user']) ?? text(j['userSourcedId']),
+    classSourcedId: refOf(j['class']) ?? text(j['classSourcedId']),
+    role: text(j['role'])?.toLowerCase() ?? '',
+    beginDate: lenientDateTime(j['beginDate']),
+    endDate: lenientDateTime(j['endDate']),
+  }));
 }
 
 export function readUser(json: unknown): OrUser | undefined {
-  if (!isObject(json)) return undefined;
-  const sourcedId = text(json['sourcedId']);
-  if (sourcedId === undefined) return undefined;
-  return { sourcedId, status: statusOf(json['status']), username: text(json['username']), email: text(json['email']) };
+  return readRecord(json, (j) => ({ username: text(j['username']), email: text(j['email']) }));
 }
 
 export function readClass(json: unknown): OrClass | undefined {
-  if (!isObject(json)) return undefined;
-  const sourcedId = text(json['sourcedId']);
-  if (sourcedId === undefined) return undefined;
-  return { sourcedId, status: statusOf(json['status']), title: text(json['title']), classCode: text(json['classCode']), courseSourcedId: refOf(json['course']) ?? text(json['courseSourcedId']) };
+  return readRecord(json, (j) => ({ title: text(j['title']), classCode: text(j['classCode']), courseSourcedId: refOf(j['course']) ?? text(j['courseSourcedId']) }));
 }
 
 export function readLineItem(json: unknown): OrLineItem | undefined {
-  if (!isObject(json)) return undefined;
-  const sourcedId = text(json['sourcedId']);
-  if (sourcedId === undefined) return undefined;
-  return {
-    sourcedId,
-    status: statusOf(json['status']),
-    dateLastModified: lenientDateTime(json['dateLastModified']),
-    classSourcedId: refOf(json['class']) ?? text(json['classSourcedId']),
-    assignDate: lenientDateTime(json['assignDate']),
-    dueDate: lenientDateTime(json['dueDate']),
-  };
+  return readRecord(json, (j) => ({
+    dateLastModified: lenientDateTime(j['dateLastModified']),
+    classSourcedId: refOf(j['class']) ?? text(j['classSourcedId']),
+    assignDate: lenientDateTime(j['assignDate']),
+    dueDate: lenientDateTime(j['dueDate']),
+  }));
 }
 
 export function readResult(json: unknown): OrResult | undefined {
-  if (!isObject(json)) return undefined;
-  const sourcedId = text(json['sourcedId']);
-  if (sourcedId === undefined) return undefined;
-  return {
-    sourcedId,
-    status: statusOf(json['status']),
-    dateLastModified: lenientDateTime(json['dateLastModified']),
-    lineItemSourcedId: refOf(json['lineItem']) ?? text(json['lineItemSourcedId']),
+  return readRecord(json, (j) => ({
+    dateLastModified: lenientDateTime(j['dateLastModified']),
+    lineItemSourcedId: refOf(j['lineItem']) ?? text(j['lineItemSourcedId']),
     // CSV: studentSourcedId (1.2), userSourcedId in some 1.1 producers.
-    studentSourcedId: refOf(json['student']) ?? text(json['studentSourcedId']) ?? text(json['userSourcedId']),
-    classSourcedId: refOf(json['class']) ?? text(json['classSourcedId']),
-    scoreStatus: text(json['scoreStatus'])?.toLowerCase(),
-    scoreDate: lenientDateTime(json['scoreDate']),
-    inProgress: text(json['inProgress'])?.toLowerCase() === 'true' || json['inProgress'] === true,
-  };
+    studentSourcedId: refOf(j['student']) ?? text(j['studentSourcedId']) ?? text(j['userSourcedId']),
+    classSourcedId: refOf(j['class']) ?? text(j['classSourcedId']),
+    scoreStatus: text(j['scoreStatus'])?.toLowerCase(),
+    scoreDate: lenientDateTime(j['scoreDate']),
+    inProgress: text(j['inProgress'])?.toLowerCase() === 'true' || j['inProgress'] === true,
+  }));
 }

@@ -21,7 +21,7 @@
  */
 import pLimit from 'p-limit';
 import { BoundedMap } from '../http/boundedMap.js';
-import { LmsRequestError, isLmsRequestError } from '../http/errors.js';
+import { isLmsRequestError } from '../http/errors.js';
 import type { ChangePage, ListChangesOptions, OperationOptions, PageSettings, SourceItem } from '../types.js';
 import { decodeToken, encodeToken, formatCursor, minusMs, parseCursor, toItem, type Marks } from './cursor.js';
 import { gradebookState, toRawRecord, type GradebookState } from './mapping.js';
@@ -185,7 +185,7 @@ async function sortHonoured(context: RestContext, url: URL, collection: string, 
 /** A provider that refuses the dateLastModified filter: say which setting works around it. */
 function filterHint(err: unknown, url: URL): never {
   if (isLmsRequestError(err) && err.statusCode === 400 && url.searchParams.has('filter')) {
-    throw new LmsRequestError({ lms: err.lms, operation: err.operation, statusCode: err.statusCode, code: err.code, message: `${err.message} — this provider refuses the dateLastModified filter; set LMS_ONEROSTER_FULL_PULL=true to read every enrollment on each run` });
+    throw err.with({ message: `${err.message} — this provider refuses the dateLastModified filter; set LMS_ONEROSTER_FULL_PULL=true to read every enrollment on each run` });
   }
   throw err;
 }
@@ -250,11 +250,7 @@ class Lookups {
 /** A gradebook the client may not read: say which setting or grant fixes it. */
 function gradebookHint(err: unknown): never {
   if (isLmsRequestError(err) && (err.statusCode === 401 || err.statusCode === 403)) {
-    throw new LmsRequestError({
-      lms: err.lms,
-      operation: err.operation,
-      statusCode: err.statusCode,
-      code: err.code,
+    throw err.with({
       message: `${err.message} — the gradebook (progress) is not readable: grant the client the gradebook.readonly scope, or set LMS_ONEROSTER_GRADEBOOK=false to sync enrollments without progress`,
     });
   }

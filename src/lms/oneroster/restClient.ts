@@ -5,7 +5,7 @@
  * credentials. All requests go through the LMS-side retry layer (../http/lmsHttp.ts).
  */
 import { LmsRequestError } from '../http/errors.js';
-import { LmsHttpClient, baseUrlOf, urlUnder, type LmsHttpOptions } from '../http/lmsHttp.js';
+import { LmsHttpClient, baseUrlOf, urlUnder, type LmsHttpStats, type LmsHttpTuning } from '../http/lmsHttp.js';
 import { ClientCredentialsToken } from '../http/oauth2.js';
 import type { OperationOptions } from '../types.js';
 import type { OneRosterVersion } from './settings.js';
@@ -17,7 +17,7 @@ export interface OneRosterClientOptions {
   readonly clientId: string;
   readonly clientSecret: string;
   readonly scope: string;
-  readonly http?: Partial<Pick<LmsHttpOptions, 'fetch' | 'timeoutMs' | 'maxRetries' | 'maxRetryAfterMs' | 'minBackoffMs'>>;
+  readonly http?: LmsHttpTuning;
 }
 
 export interface CollectionPage {
@@ -42,7 +42,7 @@ export class OneRosterClient {
     this.#base = baseUrlOf(options.baseUrl);
     this.version = options.version;
     this.token = new ClientCredentialsToken({
-      lms: 'oneroster',
+      system: 'oneroster',
       tokenUrl: options.tokenUrl,
       clientId: options.clientId,
       clientSecret: options.clientSecret,
@@ -50,10 +50,10 @@ export class OneRosterClient {
       ...(options.http?.fetch !== undefined ? { fetch: options.http.fetch } : {}),
       ...(options.http?.minBackoffMs !== undefined ? { minBackoffMs: options.http.minBackoffMs } : {}),
     });
-    this.#http = new LmsHttpClient({ lms: 'oneroster', origin: this.#base.origin, credentials: this.token, ...options.http });
+    this.#http = new LmsHttpClient({ system: 'oneroster', origin: this.#base.origin, credentials: this.token, ...options.http });
   }
 
-  get stats(): { requests: number; retries: number } {
+  get stats(): LmsHttpStats {
     return this.#http.stats;
   }
 
@@ -71,7 +71,7 @@ export class OneRosterClient {
     const body = response.body;
     const items = typeof body === 'object' && body !== null ? (body as Record<string, unknown>)[key] : undefined;
     if (!Array.isArray(items)) {
-      throw new LmsRequestError({ lms: 'oneroster', operation, statusCode: response.status, code: 'malformedResponse', message: `${operation} answered without a "${key}" array` });
+      throw new LmsRequestError({ system: 'oneroster', operation, statusCode: response.status, code: 'malformedResponse', message: `${operation} answered without a "${key}" array` });
     }
     const totalHeader = response.headers.get('x-total-count');
     const total = totalHeader !== null && /^\d+$/.test(totalHeader.trim()) ? Number(totalHeader) : undefined;
@@ -87,7 +87,7 @@ export class OneRosterClient {
     if (response === undefined) return undefined;
     const body = response.body;
     const item = typeof body === 'object' && body !== null ? (body as Record<string, unknown>)[key] : undefined;
-    if (typeof item !== 'object' || item === null) throw new LmsRequestError({ lms: 'oneroster', operation, statusCode: response.status, code: 'malformedResponse', message: `${operation} answered without a "${key}" object` });
+    if (typeof item !== 'object' || item === null) throw new LmsRequestError({ system: 'oneroster', operation, statusCode: response.status, code: 'malformedResponse', message: `${operation} answered without a "${key}" object` });
     return item;
   }
 

@@ -21,7 +21,7 @@ import pLimit from 'p-limit';
 import type { ApiLmsSettings } from '../../config/loadConfig.js';
 import { normalizeDateTime, parseEnrollment } from '../../mapping/enrollment.js';
 import { BoundedMap } from '../http/boundedMap.js';
-import type { LmsHttpOptions } from '../http/lmsHttp.js';
+import type { ApiAdapterOptions } from '../adapterSettings.js';
 import type { ChangePage, LmsAdapter, ListChangesOptions, OperationOptions, PageSettings, PagedChanges, SourceItem } from '../types.js';
 import { EnrollmentFold, enrollmentKeyOf, type RawRecord } from './fold.js';
 import { LrsClient } from './lrsClient.js';
@@ -34,14 +34,7 @@ export type { XapiOptions } from './settings.js';
 /** LMS_ADAPTER is this adapter's name. */
 export type XapiSettings = ApiLmsSettings;
 
-export interface XapiAdapterOptions {
-  readonly settings: XapiSettings;
-  /** Folder that relative paths are resolved against. */
-  readonly cwd: string;
-  readonly lookbackMs: number;
-  /** Transport knobs, for tests (fetch, timeouts, backoff). */
-  readonly http?: Partial<Pick<LmsHttpOptions, 'fetch' | 'timeoutMs' | 'maxRetries' | 'maxRetryAfterMs' | 'minBackoffMs'>>;
-}
+export type XapiAdapterOptions = ApiAdapterOptions;
 
 const DEFAULT_PAGE_SIZE = 200;
 /** The LRS decides its own maximum; we never ask for more than this. */

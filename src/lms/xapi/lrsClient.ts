@@ -6,7 +6,7 @@
  */
 import { normalizeDateTime } from '../../mapping/enrollment.js';
 import { LmsRequestError } from '../http/errors.js';
-import { LmsHttpClient, baseUrlOf, basicAuthorization, urlUnder, type LmsHttpOptions } from '../http/lmsHttp.js';
+import { LmsHttpClient, baseUrlOf, basicAuthorization, urlUnder, type LmsHttpStats, type LmsHttpTuning } from '../http/lmsHttp.js';
 import type { OperationOptions } from '../types.js';
 import { isObject, type JsonObject } from './statements.js';
 
@@ -14,7 +14,7 @@ export interface LrsClientOptions {
   readonly baseUrl: string;
   readonly username: string;
   readonly password: string;
-  readonly http?: Partial<Pick<LmsHttpOptions, 'fetch' | 'timeoutMs' | 'maxRetries' | 'maxRetryAfterMs' | 'minBackoffMs'>>;
+  readonly http?: LmsHttpTuning;
 }
 
 export interface StatementPage {
@@ -38,10 +38,10 @@ export class LrsClient {
   constructor(options: LrsClientOptions) {
     this.#base = baseUrlOf(options.baseUrl);
     const authorization = basicAuthorization(options.username, options.password);
-    this.#http = new LmsHttpClient({ lms: 'xapi', origin: this.#base.origin, credentials: { headers: () => ({ Authorization: authorization }) }, ...options.http });
+    this.#http = new LmsHttpClient({ system: 'xapi', origin: this.#base.origin, credentials: { headers: () => ({ Authorization: authorization }) }, ...options.http });
   }
 
-  get stats(): { requests: number; retries: number } {
+  get stats(): LmsHttpStats {
     return this.#http.stats;
   }
 
@@ -76,7 +76,7 @@ export class LrsClient {
     const response = await this.#http.json(url, { operation: 'GET /statements', headers: { 'X-Experience-API-Version': version }, ...options });
     const body = response?.body;
     if (!isObject(body) || !Array.isArray(body['statements']) || !body['statements'].every(isObject) || (body['more'] !== undefined && body['more'] !== null && typeof body['more'] !== 'string')) {
-      throw new LmsRequestError({ lms: 'xapi', operation: 'GET /statements', statusCode: response?.status ?? 200, code: 'malformedResponse', message: 'the LRS answered GET /statements with a body that is not a StatementResult ({ statements: [...], more })' });
+      throw new LmsRequestError({ system: 'xapi', operation: 'GET /statements', statusCode: response?.status ?? 200, code: 'malformedResponse', message: 'the LRS answered GET /statements with a body that is not a StatementResult ({ statements: [...], more })' });
     }
     const more = typeof body['more'] === 'string' && body['more'].trim() !== '' ? body['more'].trim() : undefined;
     const header = response?.headers.get('x-experience-api-consistent-through');

@@ -15,10 +15,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { closeServer, listenLocal } from './standInHttp.js';
 
 type Json = Record<string, unknown>;
 
@@ -85,24 +85,18 @@ export class CanvasStandIn {
   }
 
   async start(port = 0): Promise<string> {
-    const server = createServer((req, res) => {
+    const { server, origin } = await listenLocal((req, res) => {
       this.handle(req, res).catch((err: unknown) => this.send(res, req, 500, { errors: [{ message: err instanceof Error ? err.message : String(err) }] }));
-    });
-    await new Promise<void>((ok, fail) => {
-      server.once('error', fail);
-      server.listen(port, '127.0.0.1', () => ok());
-    });
+    }, port);
     this.server = server;
-    this.origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    return this.origin;
+    this.origin = origin;
+    return origin;
   }
 
   async stop(): Promise<void> {
     const server = this.server;
     this.server = undefined;
-    if (server === undefined) return;
-    server.closeAllConnections();
-    await new Promise<void>((ok) => server.close(() => ok()));
+    await closeServer(server);
   }
 
   get baseUrl(): string {

@@ -16,10 +16,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { closeServer, listenLocal } from './standInHttp.js';
 
 type Json = Record<string, unknown>;
 
@@ -141,24 +141,18 @@ export class MoodleStandIn {
   }
 
   async start(port = 0): Promise<string> {
-    const server = createServer((req, res) => {
+    const { server, origin } = await listenLocal((req, res) => {
       this.handle(req, res).catch((err: unknown) => this.reply(res, req, '?', {}, 500, JSON.stringify({ exception: 'coding_exception', errorcode: 'codingerror', message: err instanceof Error ? err.message : String(err) })));
-    });
-    await new Promise<void>((ok, fail) => {
-      server.once('error', fail);
-      server.listen(port, '127.0.0.1', () => ok());
-    });
+    }, port);
     this.server = server;
-    this.origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    return this.origin;
+    this.origin = origin;
+    return origin;
   }
 
   async stop(): Promise<void> {
     const server = this.server;
     this.server = undefined;
-    if (server === undefined) return;
-    server.closeAllConnections();
-    await new Promise<void>((ok) => server.close(() => ok()));
+    await closeServer(server);
   }
 
   get baseUrl(): string {

@@ -4,7 +4,7 @@
  * and an optional token bucket, so tests can make an LMS behave as its documentation says it
  * may.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface RecordedLmsRequest {
@@ -63,15 +63,10 @@ export abstract class LmsStandInServer {
 
   /** Listens on 127.0.0.1 (port 0: a free one); returns the root URL ("http://127.0.0.1:PORT"). */
   async listen(port = 0): Promise<string> {
-    const server = createServer((req, res) => void this.#serve(req, res));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, '127.0.0.1', () => resolve());
-    });
+    const { server, origin } = await listenLocal((req, res) => void this.#serve(req, res), port);
     this.#server = server;
-    const address = server.address() as AddressInfo;
-    this.#baseUrl = `http://127.0.0.1:${address.port}`;
-    return this.#baseUrl;
+    this.#baseUrl = origin;
+    return origin;
   }
 
   get origin(): string {
@@ -82,9 +77,7 @@ export abstract class LmsStandInServer {
   async stop(): Promise<void> {
     const server = this.#server;
     this.#server = undefined;
-    if (server === undefined) return;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await closeServer(server);
   }
 
   /** The next `count` matching requests fail this way (requests whose path contains `pathIncludes`, default all). */
@@ -166,6 +159,23 @@ export abstract class LmsStandInServer {
     }
     return undefined;
   }
+}
+
+/** A node:http server listening on 127.0.0.1 (port 0: a free one), and its root URL ("http://127.0.0.1:PORT"). */
+export async function listenLocal(handler: RequestListener, port = 0): Promise<{ server: Server; origin: string }> {
+  const server = createServer(handler);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve());
+  });
+  return { server, origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
+
+/** Closes a server from `listenLocal` at once, open connections included; nothing when undefined. */
+export async function closeServer(server: Server | undefined): Promise<void> {
+  if (server === undefined) return;
+  server.closeAllConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
 }
 
 /** "Basic base64(user:password)" → [user, password]; undefined when absent or not Basic. */

@@ -1,10 +1,24 @@
 /**
- * Settings the Canvas and Moodle adapters share, read from `ApiLmsSettings` and validated
- * when the adapter is created. Every problem names its setting (never a secret's value).
+ * What the API adapters (xAPI, OneRoster, Canvas, Moodle) are created with, and the settings
+ * Canvas and Moodle share, read from `ApiLmsSettings` and validated when the adapter is
+ * created. Every problem names its setting (never a secret's value).
  */
-import type { SettingProblem } from '../../config/errors.js';
-import type { ApiLmsSettings } from '../../config/loadConfig.js';
-import type { AssignmentType } from '../../mapping/enrollment.js';
+import type { SettingProblem } from '../config/errors.js';
+import type { ApiLmsSettings } from '../config/loadConfig.js';
+import type { AssignmentType } from '../mapping/enrollment.js';
+import type { LmsHttpTuning } from './http/lmsHttp.js';
+
+/** What createAdapter gives an API adapter; `Http`: the adapter's transport knobs. */
+export interface ApiAdapterOptions<Http extends LmsHttpTuning = LmsHttpTuning> {
+  /** LMS_ADAPTER is the adapter's name. */
+  readonly settings: ApiLmsSettings;
+  /** Folder that relative paths are resolved against. */
+  readonly cwd: string;
+  /** How far before the cursor a listing reads again (unused by Canvas, whose listings are passes). */
+  readonly lookbackMs: number;
+  /** Transport tuning (retry backoff, timeouts, pacing); tests shorten the waits. */
+  readonly http?: Http;
+}
 
 export const ASSIGNMENT_TYPE_SETTING = 'LMS_ASSIGNMENT_TYPE';
 
@@ -56,20 +70,4 @@ export function unknownExtras(settings: ApiLmsSettings, known: readonly string[]
   for (const name of Object.keys(settings.extra)) {
     if (name.startsWith(prefix) && !known.includes(name)) problems.push({ setting: name, problem: `is not a setting of LMS_ADAPTER=${adapter} (known: ${known.join(', ')})` });
   }
-}
-
-/** Opaque tokens and cursors: base64 of small versioned JSON. */
-export function encodeJsonToken(value: object): string {
-  return Buffer.from(JSON.stringify(value), 'utf8').toString('base64');
-}
-
-export function decodeJsonToken(token: string, what: string): Record<string, unknown> {
-  let json: unknown;
-  try {
-    json = JSON.parse(Buffer.from(token, 'base64').toString('utf8'));
-  } catch {
-    throw new TypeError(`${what} is not base64 JSON`);
-  }
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new TypeError(`${what} is not a JSON object`);
-  return json as Record<string, unknown>;
 }
