@@ -30,6 +30,8 @@ const { values: args } = parseArgs({
     'baseline-records': { type: 'string' },
     'skip-baseline': { type: 'boolean', default: false },
     'max-runs': { type: 'string', default: '50' },
+    mode: { type: 'string', default: 'inline' },
+    workers: { type: 'string', default: '1,2,4' },
   },
 });
 
@@ -130,6 +132,14 @@ async function main(): Promise<void> {
   };
   console.error(`bench: ${N} records, latency ${latencyMs} ms, rate limit ${rate > 0 ? `${rate}/s` : 'none'}, 429 ${throttleRate * 100}%, 503 ${unavailableRate * 100}%, batch ${args.batch}, concurrency ${args.concurrency}, budget ${args.budget === '0' ? 'none' : `${args.budget} s`}`);
 
+  if (args.mode === 'queue') {
+    await queueBench(env, dir, standIn, tenant.provider, records.length);
+    await standIn.stop();
+    await azurite.stop();
+    rmSync(dir, { recursive: true, force: true });
+    return;
+  }
+
   const phases: Phase[] = [];
   const phase = async (name: string, extra: string[]): Promise<Phase> => {
     standIn.resetStats();
@@ -217,6 +227,43 @@ async function main(): Promise<void> {
   await standIn.stop();
   await azurite.stop();
   rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * `--mode queue --workers 1,2,4`: the first sync in queue mode, planner and W `viva-sync worker`
+ * processes, for each W (a fresh provider, tables and queue each time, so the runs do not mix).
+ */
+async function queueBench(base: Record<string, string>, dir: string, standIn: GraphStandIn, provider: ReturnType<typeof sandboxTenant>['provider'], n: number): Promise<void> {
+  const rows = [];
+  for (const w of args.workers.split(',').map(Number)) {
+    const providerId = stableGuid(`bench queue ${w} ${randomBytes(4).toString('hex')}`);
+    standIn.addProvider({ ...provider, id: providerId, displayName: `Queue bench ${w}` });
+    const env = { ...base, VIVA_PROVIDER_ID: providerId, SYNC_MODE: 'queue', SYNC_QUEUE_NAME: `bench-${randomBytes(4).toString('hex')}`, SYNC_TABLE_PREFIX: `q${randomBytes(4).toString('hex')}` };
+    standIn.resetStats();
+    const started = Date.now();
+    const workers = Array.from({ length: w }, () =>
+      new Promise<void>((done, reject) => {
+        const child = spawn(process.execPath, [join(repoRoot, 'bin/viva-sync.js'), 'worker', '--idle-exit', '3'], { cwd: dir, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+        child.on('error', reject);
+        child.on('close', () => done());
+      }),
+    );
+    let runs = 0;
+    let summary: RunSummary;
+    do {
+      summary = (await runChild(env, dir, [])).summary;
+      runs += 1;
+    } while (summary.status === 'partial' && runs < Number(args['max-runs']));
+    const wallMs = Date.now() - started;
+    await Promise.all(workers);
+    const stats = standIn.stats();
+    const activities = standIn.activities(providerId);
+    const ids = new Set(activities.map((a) => a.externalCourseActivityId));
+    rows.push({ workers: w, runs, status: summary.status, 'records/s': Math.round(n / (wallMs / 1000)), requests: stats.total, '429+503': (stats.byStatus[429] ?? 0) + (stats.byStatus[503] ?? 0), activities: activities.length, duplicated: activities.length - ids.size, 'wall s': (wallMs / 1000).toFixed(1) });
+    console.error(`  queue mode, ${w} workers: done in ${(wallMs / 1000).toFixed(1)} s`);
+  }
+  console.table(rows);
+  console.log(JSON.stringify({ args, rows }));
 }
 
 await main();

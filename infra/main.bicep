@@ -39,7 +39,7 @@ param principalType string = 'User'
 
 @minValue(1)
 @maxValue(1000)
-@description('Flex Consumption maximumInstanceCount. The timer runs as one instance; HTTP triggers may use more.')
+@description('Flex Consumption maximumInstanceCount. The timer runs as one instance; HTTP triggers and, with SYNC_MODE=queue, the queue workers scale out up to this (each instance runs host.json queues.batchSize batches at once).')
 param maximumInstanceCount int = 40
 
 @allowed([2048, 4096])
@@ -166,9 +166,21 @@ param syncTimeBudgetSeconds string = ''
 @description('SYNC_LOOKBACK_SECONDS. Empty: the app default (3600).')
 param syncLookbackSeconds string = ''
 
+@description('SYNC_QUARANTINE_FAILURE_SHARE: a run whose writes fail more than this share (0..1) quarantines the sync. Empty: 0.4.')
+param syncQuarantineFailureShare string = ''
+
+@description('SYNC_QUARANTINE_MAX_DELETES: a run that would delete more activities than this quarantines the sync. Empty: 500.')
+param syncQuarantineMaxDeletes string = ''
+
 @allowed(['', 'inline', 'queue'])
 @description('SYNC_MODE. Empty: inline.')
 param syncMode string = ''
+
+@description('SYNC_QUEUE_NAME: the work queue of queue mode (and <name>-poison). Empty: vivasync-work.')
+param syncQueueName string = ''
+
+// The queue triggers bind to %SYNC_QUEUE_NAME% in every mode, so the setting is never empty.
+var workQueueName = empty(syncQueueName) ? 'vivasync-work' : syncQueueName
 
 // ------------------------------------------------------------------------------------------
 // Names
@@ -216,6 +228,7 @@ module storage 'app/storage.bicep' = {
     tags: tags
     deploymentContainerName: deploymentContainerName
     tablePrefix: tablePrefix
+    queueName: workQueueName
   }
 }
 
@@ -279,7 +292,10 @@ module api 'app/api.bicep' = {
     syncTablePrefix: tablePrefix
     syncTimeBudgetSeconds: syncTimeBudgetSeconds
     syncLookbackSeconds: syncLookbackSeconds
+    syncQuarantineFailureShare: syncQuarantineFailureShare
+    syncQuarantineMaxDeletes: syncQuarantineMaxDeletes
     syncMode: syncMode
+    syncQueueName: workQueueName
   }
 }
 

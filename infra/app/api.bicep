@@ -68,7 +68,10 @@ param learnerMatch string
 param syncTablePrefix string
 param syncTimeBudgetSeconds string
 param syncLookbackSeconds string
+param syncQuarantineFailureShare string
+param syncQuarantineMaxDeletes string
 param syncMode string
+param syncQueueName string
 
 var storageSuffix = environment().suffixes.storage
 // No trailing slash: the table client appends the table name to this URL.
@@ -179,7 +182,10 @@ var syncSettings = {
   SYNC_TABLE_PREFIX: syncTablePrefix
   SYNC_TIME_BUDGET_SECONDS: syncTimeBudgetSeconds
   SYNC_LOOKBACK_SECONDS: syncLookbackSeconds
+  SYNC_QUARANTINE_FAILURE_SHARE: syncQuarantineFailureShare
+  SYNC_QUARANTINE_MAX_DELETES: syncQuarantineMaxDeletes
   SYNC_MODE: syncMode
+  SYNC_QUEUE_NAME: syncQueueName
 }
 
 // Secrets: Key Vault references (secret name = setting name with '_' -> '-'), kept only for the

@@ -9,6 +9,9 @@ param deploymentContainerName string
 @description('SYNC_TABLE_PREFIX: the tables are named prefix + suffix.')
 param tablePrefix string
 
+@description('SYNC_QUEUE_NAME: the work queue of queue mode; the queue trigger moves failed messages to <name>-poison.')
+param queueName string
+
 // The state tables (src/state/tableState.ts TABLE_SUFFIXES; test/unit/infra.test.ts keeps the two
 // lists equal). The app also creates them on first use, so a missing one is not fatal.
 var tableSuffixes = [
@@ -61,6 +64,18 @@ resource deploymentContainer 'Microsoft.Storage/storageAccounts/blobServices/con
 resource queueService 'Microsoft.Storage/storageAccounts/queueServices@2023-05-01' = {
   parent: storage
   name: 'default'
+}
+
+// Queue mode (SYNC_MODE=queue): the planner enqueues work batches, the syncWorker function writes them;
+// syncPoison turns what lands in the poison queue into dead letters. The app also creates them when missing.
+resource workQueue 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' = {
+  parent: queueService
+  name: queueName
+}
+
+resource poisonQueue 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' = {
+  parent: queueService
+  name: '${queueName}-poison'
 }
 
 resource tableService 'Microsoft.Storage/storageAccounts/tableServices@2023-05-01' = {

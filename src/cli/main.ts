@@ -7,10 +7,16 @@ import { openSync } from '../sync/openSync.js';
 import { runSyncPass } from '../sync/pending.js';
 import type { RunSummary } from '../sync/types.js';
 import { createHttpState, tableConnectionOf } from '../state/httpState.js';
+import { CURSOR_USAGE, cursorCommand } from './cursorCommand.js';
+import { DEADLETTERS_USAGE, deadLettersCommand } from './deadLettersCommand.js';
 import { progressReporter } from './progress.js';
+import { PROVIDER_USAGE, providerCommand } from './providerCommand.js';
+import { QUARANTINE_USAGE, quarantineCommand } from './quarantineCommand.js';
+import { RUNS_USAGE, runsCommand } from './runsCommand.js';
 import { RESYNC_USAGE, resyncCommand } from './resyncCommand.js';
 import { formatStatus, readStatus } from './status.js';
 import { WEBHOOK_USAGE, webhookCommand } from './webhookCommand.js';
+import { WORKER_USAGE, workerCommand } from './workerCommand.js';
 
 /** Exit codes of DESIGN.md, "The command line". */
 export const EXIT = { ok: 0, failure: 1, usage: 2, deadLetters: 3 } as const;
@@ -27,13 +33,22 @@ export class UsageError extends Error {
 }
 
 const USAGE = () => `Usage:
-  viva-sync sync [--dry-run] [--full] [--json]   run one sync pass and exit
+  viva-sync sync [--dry-run] [--full] [--json] [--mode inline|queue]
+                                                 run one sync pass and exit (queue: plan, enqueue, wait for workers)
+  ${WORKER_USAGE}
+      perform the queued work batches (queue mode) until SIGINT or idle
   viva-sync status [--json]                      cursor, recent runs, dead letters
   ${RESYNC_USAGE}
       re-sync now (a learner, a course, an enrollment: writes forced), or
       ask the next sync pass to re-read everything (since a date)
   ${WEBHOOK_USAGE}
       print a signed test delivery for POST /api/lms/webhook (curl)
+  ${DEADLETTERS_USAGE}
+  ${RUNS_USAGE}
+  viva-sync ${CURSOR_USAGE}
+  viva-sync ${QUARANTINE_USAGE}
+      operations: dead letters, run history, a deliberate cursor rewind, the quarantine (docs/operations.md)
+  ${PROVIDER_USAGE}
   viva-sync help
 
 Exit codes: 0 all records handled, 3 some records dead-lettered, 2 settings or usage error, 1 other failure.
@@ -89,6 +104,18 @@ export async function runCli(argv: readonly string[], io: CliIo, abortSignal?: A
         return await resyncCommand(rest, io);
       case 'webhook':
         return await webhookCommand(rest, io);
+      case 'worker':
+        return await workerCommand(rest, io, abortSignal);
+      case 'deadletters':
+        return await deadLettersCommand(rest, io);
+      case 'runs':
+        return await runsCommand(rest, io);
+      case 'cursor':
+        return await cursorCommand(rest, io);
+      case 'quarantine':
+        return await quarantineCommand(rest, io);
+      case 'provider':
+        return await providerCommand(rest, io);
       case undefined:
       case 'help':
       case '--help':
@@ -119,14 +146,15 @@ export async function runCli(argv: readonly string[], io: CliIo, abortSignal?: A
 async function syncCommand(args: readonly string[], io: CliIo, abortSignal?: AbortSignal): Promise<number> {
   const { values } = parseArgs({
     args: [...args],
-    options: { 'dry-run': { type: 'boolean' }, full: { type: 'boolean' }, json: { type: 'boolean' } },
+    options: { 'dry-run': { type: 'boolean' }, full: { type: 'boolean' }, json: { type: 'boolean' }, mode: { type: 'string' } },
     strict: true,
     allowPositionals: false,
   });
   const progress = progressReporter(io.stderr);
+  if (values.mode !== undefined && values.mode !== 'inline' && values.mode !== 'queue') throw new UsageError('--mode is inline or queue');
   const summary = await sync({
     cwd: io.cwd,
-    env: io.env,
+    env: values.mode === undefined ? io.env : { ...io.env, SYNC_MODE: values.mode },
     logger: stderrLogger(io.stderr),
     dryRun: values['dry-run'] === true,
     full: values.full === true,
@@ -146,7 +174,7 @@ async function statusCommand(args: readonly string[], io: CliIo): Promise<number
   const { values } = parseArgs({ args: [...args], options: { json: { type: 'boolean' } }, strict: true, allowPositionals: false });
   const config = loadConfig(io.env, { cwd: io.cwd });
   const runner = await openSync(config, { logger: stderrLogger(io.stderr), cwd: io.cwd });
-  const status = await readStatus(runner.state);
+  const status = await readStatus(runner.state, runner.quarantine);
   io.stdout.write(values.json === true ? `${JSON.stringify(status)}\n` : formatStatus(status));
   return EXIT.ok;
 }

@@ -1,3 +1,4 @@
+import type { Quarantine, QuarantineStore } from '../state/quarantineStore.js';
 import type { RunRecord, SyncState } from '../state/types.js';
 
 export interface StatusReport {
@@ -5,12 +6,20 @@ export interface StatusReport {
   readonly lease: { readonly owner: string; readonly expiresAt: string } | null;
   readonly deadLetters: { readonly count: number; readonly recent: readonly { key: string; reason: string; attempts: number; retryable: boolean; position?: string }[] };
   readonly runs: readonly RunRecord[];
+  /** Null when this build's caller has no quarantine store. */
+  readonly quarantine: Quarantine | null;
 }
 
 const RECENT_DEAD_LETTERS = 20;
 
-export async function readStatus(state: SyncState): Promise<StatusReport> {
-  const [cursor, lease, count, runs] = await Promise.all([state.cursor.get(), state.lease.current(), state.deadLetters.count(), state.runs.listRecent(10)]);
+export async function readStatus(state: SyncState, quarantineStore?: QuarantineStore): Promise<StatusReport> {
+  const [cursor, lease, count, runs, quarantine] = await Promise.all([
+    state.cursor.get(),
+    state.lease.current(),
+    state.deadLetters.count(),
+    state.runs.listRecent(10),
+    quarantineStore?.get(),
+  ]);
   const recent: StatusReport['deadLetters']['recent'][number][] = [];
   for await (const letter of state.deadLetters.list()) {
     recent.push({ key: letter.key, reason: letter.reason, attempts: letter.attempts, retryable: letter.retryable, ...(letter.position !== undefined ? { position: letter.position } : {}) });
@@ -21,11 +30,14 @@ export async function readStatus(state: SyncState): Promise<StatusReport> {
     lease: lease ?? null,
     deadLetters: { count, recent },
     runs,
+    quarantine: quarantine ?? null,
   };
 }
 
 export function formatStatus(status: StatusReport): string {
+  const q = status.quarantine;
   const lines = [
+    ...(q?.active === true ? [`QUARANTINED since ${q.since ?? 'unknown'}: ${(q.reason ?? '').replace(/^quarantined: /, '')}`, '  Sync passes are skipped until `viva-sync quarantine clear`.'] : []),
     `Cursor: ${status.cursor.value ?? '(none: the next run reads everything)'}${status.cursor.savedAt !== null ? ` (saved ${status.cursor.savedAt})` : ''}`,
     `Run lease: ${status.lease === null ? 'free' : `held by ${status.lease.owner} until ${status.lease.expiresAt}`}`,
     `Dead letters: ${status.deadLetters.count}`,

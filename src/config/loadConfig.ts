@@ -68,7 +68,18 @@ export interface Config {
   readonly timeBudgetSeconds: number | undefined;
   readonly lookbackSeconds: number;
   readonly mode: SyncMode;
+  /** SYNC_QUEUE_NAME: the work queue of queue mode (its poison queue is `<name>-poison`). */
+  readonly queueName: string;
   readonly webhookSecret?: string;
+  /** When a run stops and the sync waits for an operator (docs/operations.md, "Quarantine"). */
+  readonly quarantine: QuarantineSettings;
+}
+
+export interface QuarantineSettings {
+  /** A run whose failed writes exceed this share of its attempted writes (0..1) is quarantined. */
+  readonly failureShare: number;
+  /** A run that would delete more activities than this is quarantined before it writes. */
+  readonly maxDeletes: number;
 }
 
 export interface LoadConfigOptions {
@@ -106,7 +117,10 @@ export const SETTING_NAMES = [
   'SYNC_SCHEDULE',
   'SYNC_TIME_BUDGET_SECONDS',
   'SYNC_LOOKBACK_SECONDS',
+  'SYNC_QUARANTINE_FAILURE_SHARE',
+  'SYNC_QUARANTINE_MAX_DELETES',
   'SYNC_MODE',
+  'SYNC_QUEUE_NAME',
   'WEBHOOK_SECRET',
 ] as const;
 
@@ -158,8 +172,11 @@ function readAll(r: SettingsReader, options: LoadConfigOptions): Config | undefi
   const hostDefault = options.hostTimeoutSeconds === undefined ? undefined : defaultBudget(options.hostTimeoutSeconds);
   const budget = r.optionalInteger('SYNC_TIME_BUDGET_SECONDS', 0, 7 * 24 * 3600);
   const lookbackSeconds = r.integer('SYNC_LOOKBACK_SECONDS', 3600, 0, 30 * 24 * 3600);
+  const failureShare = r.share('SYNC_QUARANTINE_FAILURE_SHARE', 0.4);
+  const maxDeletes = r.integer('SYNC_QUARANTINE_MAX_DELETES', 500, 0, 1_000_000_000);
   const mode = r.oneOf('SYNC_MODE', ['inline', 'queue'] as const, 'inline');
-  if (mode === 'queue') r.problem('SYNC_MODE', 'queue is not available in this version yet; use inline');
+  // Queue names: 3-63 lower-case letters, digits and single hyphens; '-poison' is appended for the poison queue.
+  const queueName = r.pattern('SYNC_QUEUE_NAME', /^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){2,55}$/, 'must be 3 to 56 lower-case letters, digits and single hyphens, starting and ending with a letter or digit', 'vivasync-work');
   const webhookSecret = r.optional('WEBHOOK_SECRET');
   if (webhookSecret !== undefined && !webhookSecret.split(/\s+/).every((s) => /^whsec_[A-Za-z0-9+/=]{16,}$/.test(s))) {
     r.problem('WEBHOOK_SECRET', 'must be one or more space-separated secrets of the form whsec_<base64>');
@@ -177,6 +194,8 @@ function readAll(r: SettingsReader, options: LoadConfigOptions): Config | undefi
     timeBudgetSeconds: budget === undefined ? hostDefault : budget === 0 ? undefined : budget,
     lookbackSeconds,
     mode,
+    queueName,
+    quarantine: { failureShare, maxDeletes },
     ...(webhookSecret !== undefined ? { webhookSecret } : {}),
   };
 }
@@ -368,6 +387,18 @@ class SettingsReader {
     if (!/^\d+$/.test(value) || !Number.isSafeInteger(parsed) || parsed < min || parsed > max) {
       this.problem(name, `must be a whole number from ${min} to ${max} (got ${this.show(name, value)})`);
       return undefined;
+    }
+    return parsed;
+  }
+
+  /** A share from 0 to 1 (a decimal such as 0.4). */
+  share(name: string, fallback: number): number {
+    const value = this.optional(name);
+    if (value === undefined) return fallback;
+    const parsed = Number(value);
+    if (!/^\d*\.?\d+$/.test(value) || !(parsed >= 0 && parsed <= 1)) {
+      this.problem(name, `must be a number from 0 to 1, such as 0.4 (got ${this.show(name, value)})`);
+      return fallback;
     }
     return parsed;
   }

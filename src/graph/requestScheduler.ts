@@ -11,6 +11,8 @@ export interface RequestSchedulerOptions {
   /** Injectable clock and sleep, for tests. */
   readonly now?: () => number;
   readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** Called after each reaction to throttling, with the new rate and pause (a shared rate budget publishes them). */
+  readonly onThrottleReaction?: (state: SchedulerSnapshot) => void;
 }
 
 export interface SchedulerSnapshot {
@@ -22,6 +24,8 @@ export interface SchedulerSnapshot {
 
 /** How long a burst the client may send after a quiet spell, in seconds of the current rate. */
 const BURST_SECONDS = 1;
+/** Under a shared budget every worker may burst at once, and the service's bucket holds one second for all: each keeps half. */
+const SHARED_BURST_SECONDS = 0.5;
 /** At a throttling signal the rate drops by this factor (multiplicative decrease)… */
 const DECREASE_FACTOR = 0.9;
 /** …and climbs back by this share per second without one (additive increase, at least 1 req/s). */
@@ -58,6 +62,9 @@ export class RequestScheduler {
   private successesSinceStep = 0;
   /** Start times of recent requests (a bounded tail). */
   private readonly sent: number[] = [];
+  private readonly onThrottleReaction: ((state: SchedulerSnapshot) => void) | undefined;
+  /** Set once a shared rate was adopted: from then on the shared budget raises the rate, not this scheduler. */
+  private governed = false;
 
   constructor(options: RequestSchedulerOptions) {
     this.maxConcurrency = options.maxConcurrency;
@@ -67,6 +74,7 @@ export class RequestScheduler {
     this.now = options.now ?? Date.now;
     this.sleep = options.sleep ?? abortableSleep;
     this.deadline = options.deadline;
+    this.onThrottleReaction = options.onThrottleReaction;
     this.tokens = Number.isFinite(this.rate) ? this.rate * BURST_SECONDS : 0;
     this.lastRefill = this.now();
     this.lastIncrease = this.now();
@@ -90,7 +98,11 @@ export class RequestScheduler {
   onThrottled(retryAfterMs: number | undefined): void {
     const now = this.now();
     if (retryAfterMs !== undefined && retryAfterMs > 0) this.pauseUntil(now + retryAfterMs);
-    if (now - this.lastReaction < REACT_INTERVAL_MS) return;
+    if (now - this.lastReaction < REACT_INTERVAL_MS) {
+      // Not a new reaction, but a new Retry-After: a shared budget still passes the pause on.
+      if (retryAfterMs !== undefined && retryAfterMs > 0) this.onThrottleReaction?.(this.snapshot());
+      return;
+    }
     this.lastReaction = now;
     const sentLastSecond = this.sentSince(now - 1_000);
     if (!Number.isFinite(this.rate)) {
@@ -98,10 +110,25 @@ export class RequestScheduler {
     } else if (sentLastSecond >= this.rate * 0.5) {
       this.rate = Math.max(1, this.rate * DECREASE_FACTOR);
     }
-    this.tokens = Math.min(this.tokens, Math.max(1, this.rate * BURST_SECONDS));
+    this.tokens = Math.min(this.tokens, Math.max(1, this.rate * this.burstSeconds()));
     this.limit.concurrency = Math.max(1, this.limit.concurrency - 1);
     this.successesSinceStep = 0;
     this.lastIncrease = now;
+    this.onThrottleReaction?.(this.snapshot());
+  }
+
+  /**
+   * Takes a rate and pause decided elsewhere (the shared rate budget of several workers): the
+   * rate replaces this one's (never above the ceiling), the pause extends this one's.
+   */
+  adopt(state: { readonly requestsPerSecond: number; readonly pausedUntil: number }): void {
+    if (Number.isFinite(state.requestsPerSecond) && state.requestsPerSecond > 0) {
+      this.rate = Math.min(this.maxRate, state.requestsPerSecond);
+      this.governed = true;
+      this.tokens = Math.min(this.tokens, Math.max(1, this.rate * this.burstSeconds()));
+      this.lastIncrease = this.now();
+    }
+    this.pauseUntil(state.pausedUntil);
   }
 
   /** A request was accepted: let the rate and concurrency climb back. */
@@ -112,7 +139,7 @@ export class RequestScheduler {
       this.limit.concurrency += 1;
     }
     const seconds = (now - this.lastIncrease) / 1000;
-    if (seconds >= 1 && Number.isFinite(this.rate)) {
+    if (seconds >= 1 && Number.isFinite(this.rate) && !this.governed) {
       this.rate = Math.min(this.maxRate, this.rate + Math.max(1, this.rate * INCREASE_SHARE_PER_SECOND) * seconds);
       this.lastIncrease = now;
     }
@@ -144,10 +171,14 @@ export class RequestScheduler {
   /** Adds the tokens earned since the last refill; returns how long until one is available. */
   private refill(now: number): number {
     if (!Number.isFinite(this.rate)) return 0;
-    const capacity = Math.max(1, this.rate * BURST_SECONDS);
+    const capacity = Math.max(1, this.rate * this.burstSeconds());
     this.tokens = Math.min(capacity, this.tokens + ((now - this.lastRefill) / 1000) * this.rate);
     this.lastRefill = now;
     return this.tokens >= 1 ? 0 : Math.ceil(((1 - this.tokens) / this.rate) * 1000);
+  }
+
+  private burstSeconds(): number {
+    return this.governed ? SHARED_BURST_SECONDS : BURST_SECONDS;
   }
 
   private sentSince(since: number): number {

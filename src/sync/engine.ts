@@ -6,14 +6,18 @@ import { parseEnrollment, type EnrollmentRecord } from '../mapping/enrollment.js
 import { fingerprint } from '../mapping/fingerprint.js';
 import type { LearnerMatch } from '../mapping/learnerRef.js';
 import { externalActivityId } from '../mapping/toActivity.js';
+import type { QuarantineCounts, QuarantineTrigger } from '../state/quarantineStore.js';
 import { CursorConflictError, LeaseLostError, type LedgerEntry, type RunCounts, type SyncState } from '../state/types.js';
+import { abortableSleep } from '../graph/requestScheduler.js';
 import type { TimeBudget } from './budget.js';
 import { recordFailure } from './deadLetters.js';
 import type { Logger } from './logger.js';
 import { planChanges } from './plan.js';
+import type { ItemSource } from './queue/messages.js';
+import type { PageSink } from './queue/pageSink.js';
 import { ContentResolver, LearnerResolver } from './resolvers.js';
-import { emptyCounts, type FinalRunStatus, type PlannedCall, type RunSummary } from './types.js';
-import { executeWorkItem, type WriteOutcome } from './writer.js';
+import { emptyCounts, type FinalRunStatus, type PlannedCall, type RunSummary, type WorkItem } from './types.js';
+import { executeWorkItem, ledgerEntryOf, type WriteOutcome } from './writer.js';
 
 export interface SyncDeps {
   readonly adapter: LmsAdapter;
@@ -27,7 +31,23 @@ export interface SyncDeps {
   readonly gatewayStats?: () => GatewayStats;
   readonly plannedCalls?: () => readonly PlannedCall[];
   readonly dryRun?: boolean;
+  /** Queue mode (src/sync/queue): pages are planned here and written by queue workers. */
+  readonly pageSink?: PageSink;
+  /** Stops a run that fails too many writes or would delete too much (docs/operations.md, "Quarantine"). */
+  readonly quarantine?: QuarantineGuard;
 }
+
+export interface QuarantineGuard {
+  /** Share (0..1) of attempted writes that may fail; checked once QUARANTINE_MIN_WRITES were attempted. */
+  readonly failureShare: number;
+  /** Deletes one run may do; undefined when an operator approved the deletes. */
+  readonly maxDeletes: number | undefined;
+  /** Records the quarantine (the run then stops with status `failed` and this message). */
+  onQuarantine(trigger: QuarantineTrigger, message: string, counts: QuarantineCounts, runId: string): Promise<void>;
+}
+
+/** The failure share is not judged on fewer writes than this. */
+export const QUARANTINE_MIN_WRITES = 20;
 
 export interface RunProgress {
   readonly pages: number;
@@ -162,6 +182,9 @@ class Run {
   /** Dead letters known to this run: key → fingerprint of the record that failed. */
   private deadLetterKeys = new Map<string, string>();
   private fatal: string | undefined;
+  private readonly writes = { attempted: 0, failed: 0 };
+  /** Queue mode: the current page's planned items and their source records. */
+  private queued: { items: WorkItem[]; sources: Record<string, ItemSource> } = { items: [], sources: {} };
 
   constructor(
     private readonly deps: SyncDeps,
@@ -198,7 +221,10 @@ class Run {
     const retried = await this.retryDeadLetters();
     if (!retried.complete) return this.stopped(retried);
 
-    const startCursor = this.options.full === true ? undefined : cursor.value;
+    // Queue mode: first move the cursor over what the workers finished; pull nothing while an earlier run's work is outstanding.
+    const waiting = await this.settleQueued(true);
+    if (waiting !== undefined) return waiting;
+    const startCursor = this.options.full === true ? undefined : this.deps.pageSink !== undefined ? this.cursorAfter : cursor.value;
     const pages = adapter.listChanges({ ...(startCursor !== undefined ? { cursor: startCursor } : {}), abortSignal: this.signal });
     let pageCount = 0;
     for await (const page of pages.byPage({ maxPageSize: this.options.pageSize ?? DEFAULT_PAGE_SIZE })) {
@@ -208,14 +234,20 @@ class Run {
         return { status: 'partial', message: 'the time budget was spent; the next run continues from the saved cursor' };
       }
       pageCount += 1;
-      const result = await this.handlePage(page.items);
+      const result = await this.handlePage(page.items, this.deps.pageSink !== undefined);
       if (!result.complete) return this.stopped(result);
-      if (page.cursor !== undefined && page.cursor !== this.cursorAfter) {
+      if (this.deps.pageSink !== undefined) {
+        await this.deps.pageSink.enqueue({ runId: this.runId, cursor: page.cursor, ...this.queued }, signalOpt(this.signal));
+        this.queued = { items: [], sources: {} };
+        await this.settleQueued(false);
+      } else if (page.cursor !== undefined && page.cursor !== this.cursorAfter) {
         await this.saveCursor(page.cursor, this.ledgerComplete);
       }
       this.options.onProgress?.({ pages: pageCount, counts: { ...this.counts }, cursor: this.cursorAfter });
     }
     // A pass that started from nothing and reached the end has seen every record.
+    const outstanding = await this.settleQueued(true);
+    if (outstanding !== undefined) return outstanding;
     if (!this.ledgerComplete && startCursor === undefined) await this.saveCursor(this.cursorAfter, true);
     return { status: 'succeeded' };
   }
@@ -263,7 +295,7 @@ class Run {
     return { complete: true };
   }
 
-  private async handlePage(items: readonly SourceItem[]): Promise<BatchResult> {
+  private async handlePage(items: readonly SourceItem[], queue = false): Promise<BatchResult> {
     this.counts.read += items.length;
     const records: EnrollmentRecord[] = [];
     const positions = new Map<string, string>();
@@ -287,10 +319,10 @@ class Run {
         this.counts.unchanged += 1;
       }
     }
-    return this.handleRecords(records, positions);
+    return this.handleRecords(records, positions, false, queue);
   }
 
-  private async handleRecords(all: readonly EnrollmentRecord[], positions: ReadonlyMap<string, string>, retrying = false): Promise<BatchResult> {
+  private async handleRecords(all: readonly EnrollmentRecord[], positions: ReadonlyMap<string, string>, retrying = false, queue = false): Promise<BatchResult> {
     // A record read again exactly as it failed waits for its retry turn (retryDeadLetters), so
     // re-reads do not burn its attempts; a changed record is tried at once.
     const records = retrying ? all : all.filter((r) => {
@@ -301,6 +333,10 @@ class Run {
     if (records.length === 0) return { complete: true };
     const { state } = this.deps;
     const opts = signalOpt(this.signal);
+    // Queue mode: an enrollment still in a batch in flight is planned again only once that batch is written.
+    if (queue && this.deps.pageSink !== undefined && !(await this.deps.pageSink.beforePlan(records.map((r) => externalActivityId(r.enrollmentId)), opts))) {
+      return { complete: false, reason: 'an enrollment of this page is still in a work batch the queue workers have not finished' };
+    }
     const ledger = await state.ledger.getMany([...new Set(records.map((r) => externalActivityId(r.enrollmentId)))], opts);
 
     // A record older than what was last written (a late duplicate, a stale dead letter) changes nothing.
@@ -323,6 +359,19 @@ class Run {
         enrollmentId: rejection.record.enrollmentId,
         ...positionOf(positions, rejection.record.enrollmentId),
       });
+    }
+
+    const overDeletes = await this.deleteGuard(plan.items.filter((i) => i.kind === 'delete').length);
+    if (overDeletes !== undefined) return overDeletes;
+    if (queue && this.deps.pageSink !== undefined) {
+      // The workers write the intents, execute and checkpoint (src/sync/queue/processWorkBatch.ts).
+      this.queued.items.push(...plan.items);
+      const byEnrollment = new Map(current.map((r) => [r.enrollmentId, r]));
+      for (const item of plan.items) {
+        const record = byEnrollment.get(item.enrollmentId) ?? { enrollmentId: item.enrollmentId };
+        this.queued.sources[item.enrollmentId] = { record: JSON.stringify(record), ...positionOf(positions, item.enrollmentId) };
+      }
+      return { complete: true };
     }
 
     // Write-ahead: a create that reaches Graph before a crash is found again by lookup.
@@ -354,7 +403,53 @@ class Run {
       ),
     );
     const byId = new Map(current.map((r) => [r.enrollmentId, r]));
-    return this.checkpointOutcomes(outcomes, positions, byId);
+    const result = await this.checkpointOutcomes(outcomes, positions, byId);
+    for (const outcome of outcomes) {
+      if (outcome.kind === 'created' || outcome.kind === 'updated' || outcome.kind === 'deleted' || outcome.kind === 'failed') this.writes.attempted += 1;
+      if (outcome.kind === 'failed') this.writes.failed += 1;
+    }
+    return result.complete ? ((await this.failureGuard()) ?? result) : result;
+  }
+
+  /** Before a page is written: would this run delete more than SYNC_QUARANTINE_MAX_DELETES? */
+  private async deleteGuard(pageDeletes: number): Promise<BatchResult | undefined> {
+    const max = this.deps.quarantine?.maxDeletes;
+    if (max === undefined || pageDeletes === 0 || this.counts.deleted + pageDeletes <= max) return undefined;
+    const deletes = this.counts.deleted + pageDeletes;
+    const message = `quarantined: this run would delete ${deletes} activities, more than SYNC_QUARANTINE_MAX_DELETES (${max}); the page was not written. Check the LMS, then run \`viva-sync quarantine clear\` (with --allow-deletes if the deletes are intended)`;
+    return this.quarantine('deletes', message, deletes);
+  }
+
+  /** After a page: did more than SYNC_QUARANTINE_FAILURE_SHARE of this run's writes fail? */
+  private async failureGuard(): Promise<BatchResult | undefined> {
+    const guard = this.deps.quarantine;
+    const { attempted, failed } = this.writes;
+    if (guard === undefined || attempted < QUARANTINE_MIN_WRITES || failed / attempted <= guard.failureShare) return undefined;
+    const message = `quarantined: ${failed} of this run's ${attempted} writes failed, more than SYNC_QUARANTINE_FAILURE_SHARE (${guard.failureShare}); see \`viva-sync deadletters list\`, fix the cause, then run \`viva-sync quarantine clear\``;
+    return this.quarantine('failureShare', message, this.counts.deleted);
+  }
+
+  private async quarantine(trigger: QuarantineTrigger, message: string, deletes: number): Promise<BatchResult> {
+    this.deps.logger.error('Quarantining the sync', { runId: this.runId, trigger, attempted: this.writes.attempted, failed: this.writes.failed, deletes });
+    await this.deps.quarantine?.onQuarantine(trigger, message, { ...this.writes, deletes }, this.runId);
+    this.fatal ??= message;
+    return { complete: false, fatal: message, reason: message };
+  }
+
+  /** Queue mode: moves the cursor over the pages the workers finished; with `wait`, until none is outstanding. */
+  private async settleQueued(wait: boolean): Promise<RunOutcome | undefined> {
+    const sink = this.deps.pageSink;
+    if (sink === undefined) return undefined;
+    const until = Date.now() + sink.maxWaitMs;
+    for (;;) {
+      const settled = await sink.settle(this.runId, signalOpt(this.signal));
+      if (settled.cursor !== undefined && settled.cursor !== this.cursorAfter) await this.saveCursor(settled.cursor, this.ledgerComplete);
+      if (settled.outstanding === 0) return undefined;
+      if (!wait || Date.now() >= until || this.deps.budget.exhausted() || this.signal.aborted) {
+        return { status: 'partial', message: `${settled.outstanding} work batches are still with the queue workers; the cursor waits for them` };
+      }
+      await abortableSleep(sink.pollMs, this.signal);
+    }
   }
 
   private stopReason(): string | undefined {
@@ -373,24 +468,13 @@ class Run {
       switch (outcome.kind) {
         case 'created':
         case 'updated':
-          if (item.kind === 'delete') break;
-          entries.push({
-            externalId: item.externalId,
-            enrollmentId: item.enrollmentId,
-            state: 'synced',
-            vivaId: outcome.vivaId,
-            fingerprint: item.fingerprint,
-            contentExternalId: item.draft.course.id,
-            learnerObjectId: outcome.learnerObjectId,
-            sourceUpdatedAt: item.sourceUpdatedAt,
-            updatedAt: now,
-          });
+        case 'deleted': {
+          const entry = ledgerEntryOf(outcome, now);
+          if (entry === undefined) break;
+          entries.push(entry);
           this.counts[outcome.kind] += 1;
           break;
-        case 'deleted':
-          entries.push({ externalId: item.externalId, enrollmentId: item.enrollmentId, state: 'deleted', sourceUpdatedAt: item.sourceUpdatedAt, updatedAt: now });
-          this.counts.deleted += 1;
-          break;
+        }
         case 'failed':
           await this.fail({
             key: item.externalId,

@@ -7,6 +7,7 @@
 import { isConfigError } from '../config/errors.js';
 import type { Config } from '../config/loadConfig.js';
 import type { PendingStore } from '../state/pendingStore.js';
+import type { QuarantineStore } from '../state/quarantineStore.js';
 import type { RunRecord, SyncState } from '../state/types.js';
 import type { Logger } from './logger.js';
 
@@ -35,12 +36,14 @@ export interface HealthReport {
   readonly pending: { readonly count: number } | null;
   readonly runLease: { readonly held: boolean; readonly expiresAt: string | null } | null;
   readonly webhook: { readonly configured: boolean } | null;
+  /** Active: the sync passes are skipped until `viva-sync quarantine clear` (docs/operations.md). */
+  readonly quarantine: { readonly active: boolean; readonly trigger: string | null; readonly reason: string | null; readonly since: string | null } | null;
 }
 
 export interface HealthSource {
   /** Throws a ConfigError when the settings are invalid. */
   config(): Config;
-  stores(config: Config): Promise<{ readonly state: SyncState; readonly pending: PendingStore }>;
+  stores(config: Config): Promise<{ readonly state: SyncState; readonly pending: PendingStore; readonly quarantine?: QuarantineStore }>;
 }
 
 export interface HealthOptions {
@@ -53,7 +56,7 @@ export interface HealthOptions {
 
 export async function checkHealth(source: HealthSource, options: HealthOptions): Promise<HealthReport> {
   const now = options.now ?? new Date();
-  const empty = { checkedAt: now.toISOString(), storage: null, lastRun: null, deadLetters: null, pending: null, runLease: null, webhook: null };
+  const empty = { checkedAt: now.toISOString(), storage: null, lastRun: null, deadLetters: null, pending: null, runLease: null, webhook: null, quarantine: null };
   let config: Config;
   try {
     config = source.config();
@@ -67,20 +70,23 @@ export async function checkHealth(source: HealthSource, options: HealthOptions):
   let readings;
   try {
     // Opening the stores creates missing tables: bounded by the same timeout as the reads.
-    const { state, pending } = await Promise.race([source.stores(config), rejectOnAbort(abortSignal)]);
-    const [runs, deadLetters, pendingCount, lease] = await Promise.all([
+    const { state, pending, quarantine } = await Promise.race([source.stores(config), rejectOnAbort(abortSignal)]);
+    const [runs, deadLetters, pendingCount, lease, quarantined] = await Promise.all([
       state.runs.listRecent(RECENT_RUNS, { abortSignal }),
       state.deadLetters.count({ abortSignal }),
       pending.countRecords({ abortSignal }),
       state.lease.current({ abortSignal }),
+      quarantine?.get({ abortSignal }),
     ]);
-    readings = { runs, deadLetters, pendingCount, lease };
+    readings = { runs, deadLetters, pendingCount, lease, quarantined };
   } catch (err) {
     options.logger.error('Health check: the state tables could not be read', { reason: err instanceof Error ? err.message : String(err) });
     return { ...empty, status: 'unhealthy', problems: ['the state tables could not be read (see the function log)'], config: { ok: true }, storage: { ok: false }, webhook };
   }
 
   const problems: string[] = [];
+  const q = readings.quarantined;
+  if (q?.active === true) problems.push(`the sync is quarantined since ${q.since ?? 'unknown'}: ${(q.reason ?? '').replace(/^quarantined: /, '').split('\n')[0] ?? ''}`);
   const pass = readings.runs.find((r) => !NOT_A_PASS.test(r.trigger));
   let lastRun: HealthReport['lastRun'] = null;
   if (pass === undefined) {
@@ -104,6 +110,7 @@ export async function checkHealth(source: HealthSource, options: HealthOptions):
     pending: { count: readings.pendingCount },
     runLease: { held: readings.lease !== undefined, expiresAt: readings.lease?.expiresAt ?? null },
     webhook,
+    quarantine: q === undefined ? null : { active: q.active, trigger: q.trigger ?? null, reason: q.reason ?? null, since: q.since ?? null },
   };
 }
 

@@ -8,12 +8,14 @@ import { RequestScheduler } from '../graph/requestScheduler.js';
 import { createAdapter } from '../lms/createAdapter.js';
 import type { LmsAdapter } from '../lms/types.js';
 import type { EnrollmentRecord } from '../mapping/enrollment.js';
+import { createQuarantineStore, type QuarantineStore } from '../state/quarantineStore.js';
 import { createTableState } from '../state/tableState.js';
 import type { SyncState } from '../state/types.js';
 import { TimeBudget } from './budget.js';
 import { RecordingGateway, readOnlyState } from './dryRun.js';
-import { runSync, syncRecords, type RunSyncOptions, type SyncDeps } from './engine.js';
+import { runSync, syncRecords, type QuarantineGuard, type RunSyncOptions, type SyncDeps } from './engine.js';
 import type { Logger } from './logger.js';
+import { openPageSink } from './queue/openQueue.js';
 import type { RunSummary } from './types.js';
 
 export interface OpenSyncOptions {
@@ -22,6 +24,8 @@ export interface OpenSyncOptions {
   readonly cwd: string;
   /** Overrides the credential GRAPH_AUTH would build (tests, and the provider CLI). */
   readonly graphCredential?: TokenCredential;
+  /** Queue mode: how long a run waits for the workers at its end, and how often it looks (default 5 min, 500 ms). */
+  readonly queueWait?: { readonly maxWaitMs?: number; readonly pollMs?: number };
 }
 
 export interface SyncRunOptions extends RunSyncOptions {
@@ -32,6 +36,8 @@ export interface SyncRunOptions extends RunSyncOptions {
 export interface SyncRunner {
   readonly state: SyncState;
   readonly adapter: LmsAdapter;
+  /** The quarantine (docs/operations.md); sync passes skip while it is active. */
+  readonly quarantine?: QuarantineStore;
   run(options?: SyncRunOptions): Promise<RunSummary>;
   /** The single-record path: these records only, same rules, cursor untouched. */
   runRecords(records: readonly EnrollmentRecord[], options?: Omit<SyncRunOptions, 'full'>): Promise<RunSummary>;
@@ -39,14 +45,15 @@ export interface SyncRunner {
 
 /** The composition root shared by the CLI, the timer function and the sandbox. */
 export async function openSync(config: Config, options: OpenSyncOptions): Promise<SyncRunner> {
-  const state = await createTableState({
-    connection:
-      config.storage.kind === 'connectionString'
-        ? { kind: 'connectionString', connectionString: config.storage.connectionString }
-        : { kind: 'endpoint', url: config.storage.url, credential: storageCredential(config.storage.clientId) },
-    tablePrefix: config.tablePrefix,
-  });
+  const connection =
+    config.storage.kind === 'connectionString'
+      ? ({ kind: 'connectionString', connectionString: config.storage.connectionString } as const)
+      : ({ kind: 'endpoint', url: config.storage.url, credential: storageCredential(config.storage.clientId) } as const);
+  const state = await createTableState({ connection, tablePrefix: config.tablePrefix });
+  const quarantine = await createQuarantineStore({ connection, tablePrefix: config.tablePrefix });
   const adapter = createAdapter(config, options.cwd);
+  // SYNC_MODE=queue: this process plans, queue workers write (src/sync/queue).
+  const pageSink = config.mode === 'queue' ? await openPageSink(config, options.queueWait) : undefined;
   const client = createGraphClient({ baseUrl: config.graph.baseUrl, credential: options.graphCredential ?? createGraphCredential(config.graph.auth) });
   // One scheduler per process: what it learns of Graph's limits carries over from run to run.
   const scheduler = new RequestScheduler({
@@ -75,13 +82,28 @@ export async function openSync(config: Config, options: OpenSyncOptions): Promis
       ...(budget.deadline !== undefined ? { deadline: budget.deadline } : {}),
       onThrottled: throttleLog,
     });
-    return { ...common, gateway, state, gatewayStats: () => gateway.stats };
+    const guard: QuarantineGuard = {
+      failureShare: config.quarantine.failureShare,
+      maxDeletes: config.quarantine.maxDeletes,
+      onQuarantine: (trigger, message, counts, runId) => quarantine.enter({ trigger, reason: message, runId, counts }),
+    };
+    return { ...common, gateway, state, gatewayStats: () => gateway.stats, quarantine: guard, ...(pageSink !== undefined ? { pageSink } : {}) };
+  };
+  // A pass after `quarantine clear --allow-deletes` may delete past the maximum, until one succeeds.
+  const run = async (runOptions: SyncRunOptions): Promise<RunSummary> => {
+    if (runOptions.dryRun === true) return runSync(depsFor(true), runOptions);
+    const deps = depsFor(false);
+    const approved = (await quarantine.get(runOptions.abortSignal !== undefined ? { abortSignal: runOptions.abortSignal } : {})).deletesApproved;
+    const summary = await runSync(approved && deps.quarantine !== undefined ? { ...deps, quarantine: { ...deps.quarantine, maxDeletes: undefined } } : deps, runOptions);
+    if (approved && summary.status === 'succeeded') await quarantine.consumeDeleteApproval();
+    return summary;
   };
 
   return {
     state,
     adapter,
-    run: (runOptions: SyncRunOptions = {}) => runSync(depsFor(runOptions.dryRun === true), runOptions),
+    quarantine,
+    run: (runOptions: SyncRunOptions = {}) => run(runOptions),
     runRecords: (records, runOptions = {}) => syncRecords(depsFor(runOptions.dryRun === true), records, runOptions),
   };
 }

@@ -10,7 +10,8 @@ import type { Logger } from './logger.js';
 import type { SyncRunner, SyncRunOptions } from './openSync.js';
 import { pickUpResyncRequests, recordResyncPass } from './resync.js';
 import { currentRecord, isRunInProgress } from './singleRecord.js';
-import type { RunSummary } from './types.js';
+import { emptyCounts, type RunSummary } from './types.js';
+import { newRunId } from './engine.js';
 
 /** Records drained per pass; the rest waits for the next one. */
 export const DRAIN_BATCH = 200;
@@ -100,6 +101,8 @@ export interface SyncPassOptions {
  */
 export async function runSyncPass(runner: SyncRunner, queues: HttpState, options: SyncPassOptions): Promise<RunSummary> {
   if (options.run.dryRun === true) return runner.run(options.run);
+  const skipped = await skipWhileQuarantined(runner, options);
+  if (skipped !== undefined) return skipped;
   const ctx = { state: runner.state, pending: queues.pending, logger: options.logger };
   await bestEffort(options.logger, 'pick up re-sync requests', () => pickUpResyncRequests(ctx));
   const passStartedAt = new Date().toISOString();
@@ -114,6 +117,20 @@ export async function runSyncPass(runner: SyncRunner, queues: HttpState, options
   }
   await bestEffort(options.logger, 'purge expired webhook ids', () => queues.webhookIds.purgeExpired());
   return summary;
+}
+
+/** While the sync is quarantined a pass does nothing but say so (in its summary and the run history). */
+async function skipWhileQuarantined(runner: SyncRunner, options: SyncPassOptions): Promise<RunSummary | undefined> {
+  const quarantine = await runner.quarantine?.get(signalOpt(options.run.abortSignal));
+  if (quarantine?.active !== true) return undefined;
+  const reason = (quarantine.reason ?? 'quarantined').replace(/^quarantined: /, '');
+  const message = `quarantined: ${reason} (since ${quarantine.since ?? 'unknown'}; \`viva-sync quarantine clear\` lifts it)`;
+  const cursor = (await runner.state.cursor.get(signalOpt(options.run.abortSignal))).value ?? null;
+  const now = new Date().toISOString();
+  const runId = options.run.runId ?? newRunId();
+  await runner.state.runs.put({ runId, trigger: options.run.trigger ?? 'manual', status: 'failed', startedAt: now, finishedAt: now, counts: emptyCounts(), message });
+  options.logger.warn('The sync is quarantined; skipping this pass', { since: quarantine.since, trigger: quarantine.trigger });
+  return { runId, status: 'failed', counts: emptyCounts(), cursor: { before: cursor, after: cursor }, durationMs: 0, dryRun: false, message };
 }
 
 async function bestEffort(logger: Logger, what: string, task: () => Promise<unknown>): Promise<void> {

@@ -2,6 +2,7 @@ import { classifyGraphFailure, isBudgetExhaustedError, isGraphRequestError } fro
 import type { VivaGateway } from '../graph/gateway.js';
 import { toActivityBody, type ActivityDraft } from '../mapping/toActivity.js';
 import type { ContentResolver, LearnerResolver } from './resolvers.js';
+import type { LedgerEntry } from '../state/types.js';
 import type { WorkItem } from './types.js';
 
 /** What became of one work item. */
@@ -102,4 +103,24 @@ function outcomeOfError(item: WorkItem, err: unknown, deps: WriterDeps): WriteOu
     return { kind: 'failed', item, reason: failure.reason, code: err.code, statusCode: err.statusCode };
   }
   return { kind: 'failed', item, reason: failure.reason };
+}
+
+/** What the ledger records of a finished write (the same rows an inline run writes). */
+export function ledgerEntryOf(outcome: WriteOutcome, now: string): LedgerEntry | undefined {
+  const item = outcome.item;
+  if ((outcome.kind === 'created' || outcome.kind === 'updated') && item.kind !== 'delete') {
+    return {
+      externalId: item.externalId,
+      enrollmentId: item.enrollmentId,
+      state: 'synced',
+      vivaId: outcome.vivaId,
+      fingerprint: item.fingerprint,
+      contentExternalId: item.draft.course.id,
+      learnerObjectId: outcome.learnerObjectId,
+      sourceUpdatedAt: item.sourceUpdatedAt,
+      updatedAt: now,
+    };
+  }
+  if (outcome.kind === 'deleted') return { externalId: item.externalId, enrollmentId: item.enrollmentId, state: 'deleted', sourceUpdatedAt: item.sourceUpdatedAt, updatedAt: now };
+  return undefined;
 }

@@ -4,6 +4,8 @@
  */
 import { isConfigError } from '../config/errors.js';
 import { loadConfig, type Config } from '../config/loadConfig.js';
+import { tableConnectionOf } from '../state/httpState.js';
+import { createQuarantineStore } from '../state/quarantineStore.js';
 import { checkHealth, DEFAULT_MAX_AGE_MINUTES } from '../sync/health.js';
 import type { Logger } from '../sync/logger.js';
 import { readResyncStatus, requestFullResync, resyncInline } from '../sync/resync.js';
@@ -140,7 +142,11 @@ export async function healthEndpoint(request: Pick<FetchLikeRequest, 'method' | 
       {
         config: () => loadConfig(options.env ?? process.env, { cwd }),
         stores: (config) =>
-          withSyncServices(config, { cwd, logger }, async (services) => ({ state: await services.state(), pending: services.http.pending })),
+          withSyncServices(config, { cwd, logger }, async (services) => ({
+            state: await services.state(),
+            pending: services.http.pending,
+            quarantine: await createQuarantineStore({ connection: tableConnectionOf(config.storage), tablePrefix: config.tablePrefix }),
+          })),
       },
       { logger, maxAgeMinutes, ...(options.healthStorageTimeoutMs !== undefined ? { storageTimeoutMs: options.healthStorageTimeoutMs } : {}) },
     );

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
+import { runCli } from '../../src/cli/main.js';
 import { loadConfig } from '../../src/config/loadConfig.js';
 import type { EnrollmentRecord } from '../../src/mapping/enrollment.js';
 import { GraphStandIn, type ActivityRecord, type GraphStandInOptions } from '../../src/sandbox/graphStandIn.js';
@@ -104,6 +105,15 @@ export class SyncHarness {
     });
   }
 
+  /** `viva-sync …` in this process (no build needed), with this harness's settings. */
+  async cli(args: readonly string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+    let stdout = '';
+    let stderr = '';
+    const io = { stdout: { write: (t: string) => (stdout += t) }, stderr: { write: (t: string) => (stderr += t) }, env: { ...this.env, ...env }, cwd: this.dir };
+    const code = await runCli(args, io);
+    return { code, stdout, stderr };
+  }
+
   /** Activities in the stand-in, grouped by externalCourseActivityId. */
   activitiesByExternalId(): Map<string, ActivityRecord[]> {
     const map = new Map<string, ActivityRecord[]>();
@@ -118,6 +128,12 @@ export class SyncHarness {
     await this.standIn.stop();
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/** The last line of standard output, parsed as JSON (the `--json` contract). */
+export function lastJsonLine(stdout: string): Record<string, unknown> {
+  const lines = stdout.trim().split('\n');
+  return JSON.parse(lines[lines.length - 1] ?? '{}') as Record<string, unknown>;
 }
 
 /** The last line of stdout as the JSON run summary. */

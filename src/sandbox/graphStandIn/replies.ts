@@ -46,6 +46,8 @@ export const MESSAGES = {
   licenseInvalidCreate: "The user license isn't valid to perform the operation",
   /** [doc] 403 unlicensed learner, update page wording. */
   licenseInvalidUpdate: 'The user license is not valid to perform the operation',
+  /** [doc] 403 when the caller's licence (or, for a provider, role) does not allow it (error table §4.1). */
+  noServicePlan: "You don't have an adequate service plan for this request.",
   /** [doc] app-only callers on delegated-only operations. */
   noAccess: "Your account doesn't have access to this report or data. Contact your administrator to request access.",
   internalServerError: 'Internal server error.',

@@ -95,6 +95,8 @@ function only(req: RouteRequest, handlers: Partial<Record<string, () => Reply>>)
 
 export class Routes {
   private readonly store: StandInStore;
+  /** See GraphStandInOptions.refuseProviderRegistration. */
+  refuseProviderRegistration = false;
 
   constructor(store: StandInStore) {
     this.store = store;
@@ -207,6 +209,7 @@ export class Routes {
   }
 
   private createProvider(req: RouteRequest): Reply {
+    if (this.refuseProviderRegistration) return graphError(403, 'Forbidden', MESSAGES.noServicePlan);
     const body = readJsonObject(req.body);
     if (isReply(body)) return body;
     const record = validateProvider(body, undefined, randomUUID());

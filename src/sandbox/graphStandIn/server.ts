@@ -111,6 +111,7 @@ export class GraphStandIn {
     for (const p of options.providers ?? []) this.addProvider(p);
     for (const u of options.users ?? []) this.addUser(u);
     this.store.provisionUser = options.provisionUser;
+    this.routes.refuseProviderRegistration = options.refuseProviderRegistration === true;
   }
 
   // ===========================================================================================

@@ -131,6 +131,11 @@ export interface GraphStandInOptions {
   providers?: StandInProvider[];
   users?: StandInUser[];
   /**
+   * The signed-in caller lacks a Viva licence or the Knowledge Administrator role: creating a
+   * learning provider answers 403 "adequate service plan" (graph-learning-api.md §1.1, §4.1).
+   */
+  refuseProviderRegistration?: boolean;
+  /**
    * Sandbox only: called when a user lookup finds nobody; the user it returns is added to the
    * tenant (so `npm start` works with any LMS), undefined keeps the user unknown.
    */

@@ -1,0 +1,196 @@
+import type { TokenCredential } from '@azure/core-auth';
+import { DeviceCodeCredential } from '@azure/identity';
+import { parseArgs } from 'node:util';
+import { ConfigError } from '../config/errors.js';
+import { isLoopback } from '../config/loadConfig.js';
+import { mergeSettings, readLocalSettings } from '../config/localSettings.js';
+import { staticTokenCredential } from '../graph/credentials.js';
+import { isGraphRequestError } from '../graph/errors.js';
+import { createGraphClient } from '../graph/graphClient.js';
+import { LearningProviderClient, type LearningProvider, type LearningProviderFields } from '../graph/providerClient.js';
+import { EXIT, UsageError, type CliIo } from './main.js';
+
+export const PROVIDER_USAGE = `viva-sync provider register --name NAME (--logos URL | --long-logo-light URL --long-logo-dark URL --square-logo-light URL --square-logo-dark URL) [--login-url URL] [--no-activity-sync]
+  viva-sync provider show [--id ID] [--json]
+  viva-sync provider enable-activity-sync [--id ID] [--json]
+      (provider commands sign an administrator in with a device code: [--tenant ID] [--client-id ID])`;
+
+/** Microsoft Graph PowerShell's public client: any tenant can sign in to it with delegated scopes. */
+export const GRAPH_POWERSHELL_CLIENT_ID = '14d82eec-204b-4c2f-b7e8-296a70dab67e';
+/** The one delegated permission provider registration needs (graph-learning-api.md §1.1). */
+export const PROVIDER_SCOPE = 'https://graph.microsoft.com/LearningProvider.ReadWrite';
+
+const REFUSED_HINT =
+  'Registering or changing a learning provider needs a signed-in user (delegated; the app cannot do it with its own identity) ' +
+  'who holds a Viva Learning or Viva suite licence and the Knowledge Administrator role (or a higher one, such as Global Administrator). ' +
+  'Sign in as such an administrator, or have one run this command.';
+
+/**
+ * `viva-sync provider`: the one delegated step of a deployment (docs/deploy.md §4). An
+ * administrator signs in with a device code; the registration id printed goes into VIVA_PROVIDER_ID.
+ */
+export async function providerCommand(args: readonly string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: [...args],
+    options: {
+      name: { type: 'string' },
+      logos: { type: 'string' },
+      'long-logo-light': { type: 'string' },
+      'long-logo-dark': { type: 'string' },
+      'square-logo-light': { type: 'string' },
+      'square-logo-dark': { type: 'string' },
+      'login-url': { type: 'string' },
+      'no-activity-sync': { type: 'boolean' },
+      id: { type: 'string' },
+      tenant: { type: 'string' },
+      'client-id': { type: 'string' },
+      json: { type: 'boolean' },
+    },
+    strict: true,
+    allowPositionals: true,
+  });
+  const [action, ...extra] = positionals;
+  if (action !== 'register' && action !== 'show' && action !== 'enable-activity-sync') {
+    throw new UsageError(`provider takes register, show or enable-activity-sync (got ${action === undefined ? 'nothing' : JSON.stringify(action)})`);
+  }
+  if (extra.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(extra[0])}`);
+  const settings = mergeSettings(io.env, readLocalSettings(io.cwd));
+  const json = values.json === true;
+
+  // Check the arguments before anyone is asked to sign in.
+  const fields = action === 'register' ? registrationFields(values) : undefined;
+  const id = action === 'register' ? undefined : (values.id ?? settings['VIVA_PROVIDER_ID']?.trim());
+  if (action !== 'register' && (id === undefined || id === '')) throw new UsageError(`provider ${action} needs --id or the VIVA_PROVIDER_ID setting`);
+
+  const graph = graphSettings(settings);
+  const credential =
+    graph.staticToken !== undefined
+      ? staticTokenCredential(graph.staticToken)
+      : deviceCodeCredential(values.tenant ?? settings['AZURE_TENANT_ID']?.trim(), values['client-id'] ?? GRAPH_POWERSHELL_CLIENT_ID, io);
+  const providers = new LearningProviderClient(createGraphClient({ baseUrl: graph.baseUrl, credential }), graph.apiVersion);
+
+  try {
+    if (fields !== undefined) {
+      const created = await providers.createProvider(fields);
+      io.stdout.write(
+        json
+          ? `${JSON.stringify(created)}\n`
+          : `Registered learning provider "${created.displayName}".\n  id: ${created.id}\n  course-activity sync: ${created.isCourseActivitySyncEnabled === true ? 'enabled' : 'disabled (enable it with `viva-sync provider enable-activity-sync`)'}\nSet VIVA_PROVIDER_ID=${created.id} (azd env set VIVA_PROVIDER_ID ${created.id}, or the Function App setting).\n`,
+      );
+      return EXIT.ok;
+    }
+    const providerId = id ?? '';
+    const found = await providers.getProvider(providerId);
+    if (found === undefined) {
+      io.stderr.write(`viva-sync: there is no learning provider ${JSON.stringify(providerId)} in this tenant (register one with \`viva-sync provider register\`).\n`);
+      return EXIT.failure;
+    }
+    if (action === 'show') {
+      io.stdout.write(json ? `${JSON.stringify(found)}\n` : formatProvider(found));
+      return EXIT.ok;
+    }
+    // The update page resends the provider's fields with the flag.
+    const { id: _id, ...current } = found;
+    await providers.updateProvider(providerId, { ...current, isCourseActivitySyncEnabled: true });
+    const updated = (await providers.getProvider(providerId)) ?? { ...found, isCourseActivitySyncEnabled: true };
+    io.stdout.write(json ? `${JSON.stringify(updated)}\n` : `Course-activity sync is ${updated.isCourseActivitySyncEnabled === true ? 'enabled' : 'still disabled'} for "${updated.displayName}" (${updated.id}).\n`);
+    return updated.isCourseActivitySyncEnabled === true ? EXIT.ok : EXIT.failure;
+  } catch (err) {
+    if (isGraphRequestError(err) && (err.statusCode === 403 || err.statusCode === 401)) {
+      io.stderr.write(`viva-sync: Graph refused (${err.statusCode} ${err.code}: ${err.message}). ${REFUSED_HINT}\n`);
+      return EXIT.failure;
+    }
+    throw err;
+  }
+}
+
+type ProviderOptions = Partial<Record<'name' | 'logos' | 'long-logo-light' | 'long-logo-dark' | 'square-logo-light' | 'square-logo-dark' | 'login-url', string>> & {
+  readonly 'no-activity-sync'?: boolean;
+};
+
+function registrationFields(values: ProviderOptions): LearningProviderFields {
+  const name = values.name?.trim();
+  if (name === undefined || name === '') throw new UsageError('provider register needs --name');
+  const logo = (option: 'long-logo-light' | 'long-logo-dark' | 'square-logo-light' | 'square-logo-dark'): string => {
+    const value = values[option] ?? values.logos;
+    if (value === undefined) throw new UsageError(`provider register needs --${option} (or --logos for all four logos)`);
+    return httpsUrl(value, values[option] !== undefined ? `--${option}` : '--logos');
+  };
+  const loginUrl = values['login-url'];
+  return {
+    displayName: name,
+    longLogoWebUrlForLightTheme: logo('long-logo-light'),
+    longLogoWebUrlForDarkTheme: logo('long-logo-dark'),
+    squareLogoWebUrlForLightTheme: logo('square-logo-light'),
+    squareLogoWebUrlForDarkTheme: logo('square-logo-dark'),
+    ...(loginUrl !== undefined ? { loginWebUrl: httpsUrl(loginUrl, '--login-url') } : {}),
+    isCourseActivitySyncEnabled: values['no-activity-sync'] !== true,
+  };
+}
+
+/** Viva Learning copies the logos from public URLs. */
+function httpsUrl(value: string, option: string): string {
+  try {
+    if (new URL(value).protocol === 'https:') return value;
+  } catch {
+    // reported below
+  }
+  throw new UsageError(`${option} takes a public https URL (got ${JSON.stringify(value)})`);
+}
+
+interface ProviderGraphSettings {
+  readonly baseUrl: string;
+  readonly apiVersion: 'v1.0' | 'beta';
+  /** Only for a loopback simulator (GRAPH_AUTH=static-token), as for the sync itself. */
+  readonly staticToken?: string;
+}
+
+function graphSettings(settings: Readonly<Record<string, string | undefined>>): ProviderGraphSettings {
+  const value = (name: string): string | undefined => {
+    const v = settings[name]?.trim();
+    return v === undefined || v === '' ? undefined : v;
+  };
+  const baseUrl = (value('GRAPH_BASE_URL') ?? 'https://graph.microsoft.com').replace(/\/+$/, '');
+  const version = value('GRAPH_API_VERSION') ?? 'v1.0';
+  const problems: { setting: string; problem: string }[] = [];
+  if (version !== 'v1.0' && version !== 'beta') problems.push({ setting: 'GRAPH_API_VERSION', problem: `must be one of v1.0, beta (got ${JSON.stringify(version)})` });
+  let baseOk = false;
+  try {
+    const url = new URL(baseUrl);
+    baseOk = url.protocol === 'https:' || (url.protocol === 'http:' && isLoopback(baseUrl));
+  } catch {
+    baseOk = false;
+  }
+  if (!baseOk) problems.push({ setting: 'GRAPH_BASE_URL', problem: 'must be an https URL (plain http only for loopback simulators)' });
+  let staticToken: string | undefined;
+  if (value('GRAPH_AUTH') === 'static-token') {
+    staticToken = value('GRAPH_TOKEN');
+    if (staticToken === undefined) problems.push({ setting: 'GRAPH_TOKEN', problem: 'is required when GRAPH_AUTH=static-token' });
+    if (baseOk && !isLoopback(baseUrl)) problems.push({ setting: 'GRAPH_AUTH', problem: 'static-token is refused unless GRAPH_BASE_URL is a loopback address (it exists for local simulators)' });
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return { baseUrl, apiVersion: version === 'beta' ? 'beta' : 'v1.0', ...(staticToken !== undefined ? { staticToken } : {}) };
+}
+
+/** Device-code sign-in for LearningProvider.ReadWrite, whatever scope the Graph client asks for. */
+function deviceCodeCredential(tenantId: string | undefined, clientId: string, io: CliIo): TokenCredential {
+  const credential = new DeviceCodeCredential({
+    tenantId: tenantId ?? 'organizations',
+    clientId,
+    userPromptCallback: (info) => {
+      io.stderr.write(`${info.message}\n`);
+    },
+  });
+  return { getToken: (_scopes, options) => credential.getToken(PROVIDER_SCOPE, options) };
+}
+
+function formatProvider(p: LearningProvider): string {
+  return [
+    `Learning provider "${p.displayName}"`,
+    `  id: ${p.id}`,
+    `  course-activity sync: ${p.isCourseActivitySyncEnabled === true ? 'enabled' : 'disabled (enable it with `viva-sync provider enable-activity-sync`)'}`,
+    `  long logos: ${p.longLogoWebUrlForLightTheme} (light), ${p.longLogoWebUrlForDarkTheme} (dark)`,
+    `  square logos: ${p.squareLogoWebUrlForLightTheme} (light), ${p.squareLogoWebUrlForDarkTheme} (dark)`,
+    ...(p.loginWebUrl !== undefined && p.loginWebUrl !== null ? [`  login: ${p.loginWebUrl}`] : []),
+  ].join('\n') + '\n';
+}

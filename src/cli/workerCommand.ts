@@ -1,0 +1,55 @@
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../config/loadConfig.js';
+import { openWorker } from '../sync/queue/openQueue.js';
+import { drainPoisonQueue, runWorkerLoop } from '../sync/queue/worker.js';
+import { EXIT, stderrLogger, UsageError, type CliIo } from './main.js';
+
+export const WORKER_USAGE = 'viva-sync worker [--idle-exit SECONDS] [--visibility-timeout SECONDS] [--poison] [--json]';
+
+/**
+ * `viva-sync worker`: the queue trigger of queue mode, run locally (against Azurite or the real
+ * account): performs the work batches `viva-sync sync --mode queue` enqueued, until SIGINT or,
+ * with --idle-exit, until the queue has been empty that long. `--poison` instead turns the
+ * poison queue's messages into dead letters and exits.
+ */
+export async function workerCommand(args: readonly string[], io: CliIo, abortSignal?: AbortSignal): Promise<number> {
+  const { values } = parseArgs({
+    args: [...args],
+    options: { 'idle-exit': { type: 'string' }, 'visibility-timeout': { type: 'string' }, poison: { type: 'boolean' }, json: { type: 'boolean' } },
+    strict: true,
+    allowPositionals: false,
+  });
+  const idle = values['idle-exit'];
+  if (idle !== undefined && !/^\d+(\.\d+)?$/.test(idle)) throw new UsageError('--idle-exit takes a number of seconds');
+  // How long a taken batch stays hidden from other workers; a worker that dies leaves it to another after this.
+  const visibility = values['visibility-timeout'];
+  if (visibility !== undefined && !/^\d+$/.test(visibility)) throw new UsageError('--visibility-timeout takes a whole number of seconds');
+  const config = loadConfig(io.env, { cwd: io.cwd });
+  const logger = stderrLogger(io.stderr);
+  const worker = await openWorker(config, { logger, ...(abortSignal !== undefined ? { abortSignal } : {}) });
+  try {
+    if (values.poison === true) {
+      const result = await drainPoisonQueue(worker.queues.poison, worker.deps);
+      io.stdout.write(values.json === true ? `${JSON.stringify(result)}\n` : `${result.messages} poison messages became ${result.deadLetters} dead letters\n`);
+      return result.deadLetters > 0 ? EXIT.deadLetters : EXIT.ok;
+    }
+    const totals = { batches: 0, duplicates: 0, written: 0, failed: 0 };
+    await runWorkerLoop({
+      queues: worker.queues,
+      deps: worker.deps,
+      ...(abortSignal !== undefined ? { abortSignal } : {}),
+      ...(idle !== undefined ? { idleExitMs: Number(idle) * 1000 } : {}),
+      ...(visibility !== undefined ? { visibilityTimeoutSeconds: Number(visibility) } : {}),
+      onBatch: (result) => {
+        totals.batches += 1;
+        if (result.status === 'duplicate') totals.duplicates += 1;
+        totals.written += result.written;
+        totals.failed += result.failed;
+      },
+    });
+    io.stdout.write(values.json === true ? `${JSON.stringify(totals)}\n` : `${totals.batches} work batches (${totals.duplicates} already done): ${totals.written} written, ${totals.failed} dead-lettered\n`);
+    return totals.failed > 0 ? EXIT.deadLetters : EXIT.ok;
+  } finally {
+    await worker.close();
+  }
+}
