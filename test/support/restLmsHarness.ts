@@ -9,7 +9,7 @@ import { stableGuid } from '../../src/sandbox/tenant.js';
 import { SyncHarness } from './syncHarness.js';
 
 /** shared/reference/data beside the repository (CI lays a copy of shared/ there too). */
-export const referenceDataDir = resolve(import.meta.dirname, '../../../shared/reference/data');
+export const referenceDataDir = resolve(process.env['LMS_REFERENCE_DATA'] ?? resolve(import.meta.dirname, '../../../shared/reference/data'));
 
 export function haveReferenceData(): boolean {
   return existsSync(resolve(referenceDataDir, 'canvas', 'api')) && existsSync(resolve(referenceDataDir, 'moodle', 'logstore-events'));
