@@ -259,7 +259,21 @@ async function queueBench(base: Record<string, string>, dir: string, standIn: Gr
     const stats = standIn.stats();
     const activities = standIn.activities(providerId);
     const ids = new Set(activities.map((a) => a.externalCourseActivityId));
-    rows.push({ workers: w, runs, status: summary.status, 'records/s': Math.round(n / (wallMs / 1000)), requests: stats.total, '429+503': (stats.byStatus[429] ?? 0) + (stats.byStatus[503] ?? 0), activities: activities.length, duplicated: activities.length - ids.size, 'wall s': (wallMs / 1000).toFixed(1) });
+    const refused = (stats.byStatus[429] ?? 0) + (stats.byStatus[503] ?? 0);
+    const acceptedPerSecond = (stats.total - refused) / (wallMs / 1000);
+    rows.push({
+      workers: w,
+      runs,
+      status: summary.status,
+      'records/s': Math.round(n / (wallMs / 1000)),
+      requests: stats.total,
+      '429+503': refused,
+      'accepted req/s': Math.round(acceptedPerSecond),
+      ...(rate > 0 ? { 'of limit': (acceptedPerSecond / rate).toFixed(2) } : {}),
+      activities: activities.length,
+      duplicated: activities.length - ids.size,
+      'wall s': (wallMs / 1000).toFixed(1),
+    });
     console.error(`  queue mode, ${w} workers: done in ${(wallMs / 1000).toFixed(1)} s`);
   }
   console.table(rows);

@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { exitCodeOf, formatSummary, stderrLogger } from '../cli/main.js';
+import { readStatus } from '../cli/status.js';
 import { isConfigError } from '../config/errors.js';
 import { loadConfig } from '../config/loadConfig.js';
 import { openSync } from '../sync/openSync.js';
@@ -58,6 +59,12 @@ export async function startSandbox(cwd: string): Promise<number> {
     process.stdout.write(`Syncing ${source} into the local Viva Learning stand-in at ${graphUrl} …\n`);
     const summary = await runner.run({ trigger: 'sandbox', abortSignal: controller.signal });
     process.stdout.write(formatSummary(summary));
+    // `viva-sync status` would need the sandbox's settings: show the dead letters here instead.
+    const status = await readStatus(runner.state);
+    if (status.deadLetters.count > 0) {
+      process.stdout.write(`Dead letters (${status.deadLetters.count}; refused writes are retried by later runs, invalid records once they change):\n`);
+      for (const d of status.deadLetters.recent) process.stdout.write(`  ${d.key}${d.position !== undefined ? ` (${d.position})` : ''}: ${d.reason}\n`);
+    }
     const activities = standIn.activities();
     process.stdout.write(
       [
