@@ -1,10 +1,7 @@
 import type { TokenCredential } from '@azure/core-auth';
 import { DefaultAzureCredential, ManagedIdentityCredential } from '@azure/identity';
 import type { Config } from '../config/loadConfig.js';
-import { createGraphCredential } from '../graph/credentials.js';
-import { GraphVivaGateway } from '../graph/gateway.js';
-import { createGraphClient } from '../graph/graphClient.js';
-import { RequestScheduler } from '../graph/requestScheduler.js';
+import { gatewayFor, schedulerFor } from '../graph/fromConfig.js';
 import { createAdapter } from '../lms/createAdapter.js';
 import type { LmsAdapter } from '../lms/types.js';
 import type { EnrollmentRecord } from '../mapping/enrollment.js';
@@ -54,13 +51,8 @@ export async function openSync(config: Config, options: OpenSyncOptions): Promis
   const adapter = createAdapter(config, options.cwd);
   // SYNC_MODE=queue: this process plans, queue workers write (src/sync/queue).
   const pageSink = config.mode === 'queue' ? await openPageSink(config, options.queueWait) : undefined;
-  const client = createGraphClient({ baseUrl: config.graph.baseUrl, credential: options.graphCredential ?? createGraphCredential(config.graph.auth) });
   // One scheduler per process: what it learns of Graph's limits carries over from run to run.
-  const scheduler = new RequestScheduler({
-    // Requests waiting inside a JSON batch hold a slot too.
-    maxConcurrency: config.graph.maxConcurrency * config.graph.batchSize,
-    ...(config.graph.maxRequestsPerSecond !== undefined ? { maxRequestsPerSecond: config.graph.maxRequestsPerSecond } : {}),
-  });
+  const scheduler = schedulerFor(config.graph);
 
   const throttleLog = everyFewSeconds((count: number, last: { statusCode: number; waitMs: number | undefined; operation: string }) =>
     options.logger.warn('Graph is throttling; slowing down', { responses: count, statusCode: last.statusCode, waitMs: last.waitMs ?? null, operation: last.operation }),
@@ -72,13 +64,7 @@ export async function openSync(config: Config, options: OpenSyncOptions): Promis
       const recorder = new RecordingGateway();
       return { ...common, gateway: recorder, state: readOnlyState(state), dryRun: true, plannedCalls: () => recorder.calls };
     }
-    const gateway = new GraphVivaGateway({
-      client,
-      providerId: config.providerId,
-      apiVersion: config.graph.apiVersion,
-      scheduler,
-      batchSize: config.graph.batchSize,
-      requestTimeoutMs: config.graph.requestTimeoutSeconds * 1000,
+    const gateway = gatewayFor(config, scheduler, options.graphCredential, {
       ...(budget.deadline !== undefined ? { deadline: budget.deadline } : {}),
       onThrottled: throttleLog,
     });

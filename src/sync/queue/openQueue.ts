@@ -1,9 +1,7 @@
 import type { TokenCredential } from '@azure/core-auth';
 import type { Config } from '../../config/loadConfig.js';
-import { createGraphCredential } from '../../graph/credentials.js';
-import { GraphVivaGateway } from '../../graph/gateway.js';
-import { createGraphClient } from '../../graph/graphClient.js';
-import { RequestScheduler } from '../../graph/requestScheduler.js';
+import { gatewayFor, schedulerFor } from '../../graph/fromConfig.js';
+import type { RequestScheduler } from '../../graph/requestScheduler.js';
 import { SharedRateBudget } from '../../graph/sharedRateBudget.js';
 import { tableConnectionOf } from '../../state/httpState.js';
 import { createOutstandingStore, type TableOutstandingStore } from '../../state/outstandingStore.js';
@@ -57,23 +55,9 @@ export async function openWorker(config: Config, options: OpenWorkerOptions): Pr
           onError: (err) => options.logger.warn('Could not reach the shared rate budget; going on with the last known rate', { reason: err instanceof Error ? err.message : String(err) }),
         })
       : undefined;
-  const scheduler =
-    options.scheduler ??
-    new RequestScheduler({
-      maxConcurrency: config.graph.maxConcurrency * config.graph.batchSize,
-      ...(config.graph.maxRequestsPerSecond !== undefined ? { maxRequestsPerSecond: config.graph.maxRequestsPerSecond } : {}),
-      ...(rateBudget !== undefined ? { onThrottleReaction: rateBudget.onThrottleReaction } : {}),
-    });
+  const scheduler = options.scheduler ?? schedulerFor(config.graph, rateBudget !== undefined ? { onThrottleReaction: rateBudget.onThrottleReaction } : {});
   await rateBudget?.start(scheduler);
-  const client = createGraphClient({ baseUrl: config.graph.baseUrl, credential: options.graphCredential ?? createGraphCredential(config.graph.auth) });
-  const gateway = new GraphVivaGateway({
-    client,
-    providerId: config.providerId,
-    apiVersion: config.graph.apiVersion,
-    scheduler,
-    batchSize: config.graph.batchSize,
-    requestTimeoutMs: config.graph.requestTimeoutSeconds * 1000,
-  });
+  const gateway = gatewayFor(config, scheduler, options.graphCredential);
   const deps: WorkerDeps = { gateway, state, outstanding, providerId: config.providerId, logger: options.logger, ...(options.abortSignal !== undefined ? { abortSignal: options.abortSignal } : {}) };
   return { deps, queues, outstanding, scheduler, ...(rateBudget !== undefined ? { rateBudget } : {}), close: async () => rateBudget?.stop() };
 }
