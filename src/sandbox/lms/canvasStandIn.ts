@@ -15,10 +15,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { closeServer, listenLocal } from './standInHttp.js';
+import { LocalServer } from './standInHttp.js';
 
 type Json = Record<string, unknown>;
 
@@ -77,30 +77,28 @@ export class CanvasStandIn {
   private deniedPaths: RegExp | undefined;
   private bucketLevel = 0;
   private bucketAt = Date.now();
-  private server: Server | undefined;
-  private origin = '';
+  private readonly http = new LocalServer((req, res) => {
+    this.handle(req, res).catch((err: unknown) => this.send(res, req, 500, { errors: [{ message: err instanceof Error ? err.message : String(err) }] }));
+  });
 
   constructor(private readonly options: CanvasStandInOptions = {}) {
     this.token = options.token ?? `canvas-${randomBytes(12).toString('hex')}`;
   }
 
-  async start(port = 0): Promise<string> {
-    const { server, origin } = await listenLocal((req, res) => {
-      this.handle(req, res).catch((err: unknown) => this.send(res, req, 500, { errors: [{ message: err instanceof Error ? err.message : String(err) }] }));
-    }, port);
-    this.server = server;
-    this.origin = origin;
-    return origin;
+  start(port = 0): Promise<string> {
+    return this.http.start(port);
   }
 
-  async stop(): Promise<void> {
-    const server = this.server;
-    this.server = undefined;
-    await closeServer(server);
+  stop(): Promise<void> {
+    return this.http.stop();
   }
 
   get baseUrl(): string {
     return this.origin;
+  }
+
+  private get origin(): string {
+    return this.http.origin ?? '';
   }
 
   // ---- data ---------------------------------------------------------------------------

@@ -16,10 +16,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { closeServer, listenLocal } from './standInHttp.js';
+import { LocalServer } from './standInHttp.js';
 
 type Json = Record<string, unknown>;
 
@@ -131,8 +131,9 @@ export class MoodleStandIn {
   private readonly log: MoodleRecordedRequest[] = [];
   private readonly faults: Fault[] = [];
   private expired = false;
-  private server: Server | undefined;
-  private origin = '';
+  private readonly http = new LocalServer((req, res) => {
+    this.handle(req, res).catch((err: unknown) => this.reply(res, req, '?', {}, 500, JSON.stringify({ exception: 'coding_exception', errorcode: 'codingerror', message: err instanceof Error ? err.message : String(err) })));
+  });
   /** The stand-in's clock (unix seconds), for "active now" checks. */
   now = (): number => Math.floor(Date.now() / 1000);
 
@@ -140,23 +141,20 @@ export class MoodleStandIn {
     this.token = options.token ?? randomBytes(16).toString('hex');
   }
 
-  async start(port = 0): Promise<string> {
-    const { server, origin } = await listenLocal((req, res) => {
-      this.handle(req, res).catch((err: unknown) => this.reply(res, req, '?', {}, 500, JSON.stringify({ exception: 'coding_exception', errorcode: 'codingerror', message: err instanceof Error ? err.message : String(err) })));
-    }, port);
-    this.server = server;
-    this.origin = origin;
-    return origin;
+  start(port = 0): Promise<string> {
+    return this.http.start(port);
   }
 
-  async stop(): Promise<void> {
-    const server = this.server;
-    this.server = undefined;
-    await closeServer(server);
+  stop(): Promise<void> {
+    return this.http.stop();
   }
 
   get baseUrl(): string {
     return this.origin;
+  }
+
+  private get origin(): string {
+    return this.http.origin ?? '';
   }
 
   // ---- data ---------------------------------------------------------------------------------

@@ -46,8 +46,7 @@ export interface IncomingLmsRequest {
 }
 
 export abstract class LmsStandInServer {
-  #server: Server | undefined;
-  #baseUrl: string | undefined;
+  readonly #http = new LocalServer((req, res) => void this.#serve(req, res));
   readonly #log: RecordedLmsRequest[] = [];
   readonly #faults: { match: (path: string) => boolean; fault: LmsFault }[] = [];
   #window: { startedMs: number; count: number } = { startedMs: 0, count: 0 };
@@ -62,22 +61,18 @@ export abstract class LmsStandInServer {
   }
 
   /** Listens on 127.0.0.1 (port 0: a free one); returns the root URL ("http://127.0.0.1:PORT"). */
-  async listen(port = 0): Promise<string> {
-    const { server, origin } = await listenLocal((req, res) => void this.#serve(req, res), port);
-    this.#server = server;
-    this.#baseUrl = origin;
-    return origin;
+  listen(port = 0): Promise<string> {
+    return this.#http.start(port);
   }
 
   get origin(): string {
-    if (this.#baseUrl === undefined) throw new Error('the stand-in is not started');
-    return this.#baseUrl;
+    const origin = this.#http.origin;
+    if (origin === undefined) throw new Error('the stand-in is not started');
+    return origin;
   }
 
-  async stop(): Promise<void> {
-    const server = this.#server;
-    this.#server = undefined;
-    await closeServer(server);
+  stop(): Promise<void> {
+    return this.#http.stop();
   }
 
   /** The next `count` matching requests fail this way (requests whose path contains `pathIncludes`, default all). */
@@ -161,21 +156,40 @@ export abstract class LmsStandInServer {
   }
 }
 
-/** A node:http server listening on 127.0.0.1 (port 0: a free one), and its root URL ("http://127.0.0.1:PORT"). */
-export async function listenLocal(handler: RequestListener, port = 0): Promise<{ server: Server; origin: string }> {
-  const server = createServer(handler);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve());
-  });
-  return { server, origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
-}
+/**
+ * One node:http server on 127.0.0.1: started on a free port (or the one given, e.g. to restart
+ * on the same port), stopped at once with its open connections.
+ */
+export class LocalServer {
+  #server: Server | undefined;
+  #origin: string | undefined;
 
-/** Closes a server from `listenLocal` at once, open connections included; nothing when undefined. */
-export async function closeServer(server: Server | undefined): Promise<void> {
-  if (server === undefined) return;
-  server.closeAllConnections();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  constructor(private readonly handler: RequestListener) {}
+
+  /** Resolves the root URL, "http://127.0.0.1:PORT". */
+  async start(port = 0): Promise<string> {
+    const server = createServer(this.handler);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => resolve());
+    });
+    this.#server = server;
+    this.#origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    return this.#origin;
+  }
+
+  /** Undefined before the first start; kept after stop. */
+  get origin(): string | undefined {
+    return this.#origin;
+  }
+
+  async stop(): Promise<void> {
+    const server = this.#server;
+    this.#server = undefined;
+    if (server === undefined) return;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
 }
 
 /** "Basic base64(user:password)" → [user, password]; undefined when absent or not Basic. */
