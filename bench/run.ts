@@ -188,7 +188,8 @@ async function main(): Promise<void> {
   const byId = new Map<string, number>();
   for (const a of activities) byId.set(a.externalCourseActivityId ?? '', (byId.get(a.externalCourseActivityId ?? '') ?? 0) + 1);
   const duplicates = [...byId.values()].filter((c) => c > 1).length;
-  const wrong = changed.filter((r) => activities.find((a) => a.externalCourseActivityId === r.enrollmentId)?.status !== r.status).length;
+  const statusOf = new Map(activities.map((a) => [a.externalCourseActivityId ?? '', a.status]));
+  const wrong = changed.filter((r) => statusOf.get(r.enrollmentId) !== r.status).length;
 
   let baseline: Phase | undefined;
   if (!args['skip-baseline']) {
@@ -233,6 +234,12 @@ async function main(): Promise<void> {
  * `--mode queue --workers 1,2,4`: the first sync in queue mode, planner and W `viva-sync worker`
  * processes, for each W (a fresh provider, tables and queue each time, so the runs do not mix).
  */
+interface WorkerReport {
+  readonly code: number;
+  readonly totals: Record<string, number>;
+  readonly maxRssMb: number;
+}
+
 async function queueBench(base: Record<string, string>, dir: string, standIn: GraphStandIn, provider: ReturnType<typeof sandboxTenant>['provider'], n: number): Promise<void> {
   const rows = [];
   for (const w of args.workers.split(',').map(Number)) {
@@ -242,20 +249,32 @@ async function queueBench(base: Record<string, string>, dir: string, standIn: Gr
     standIn.resetStats();
     const started = Date.now();
     const workers = Array.from({ length: w }, () =>
-      new Promise<void>((done, reject) => {
-        const child = spawn(process.execPath, [join(repoRoot, 'bin/viva-sync.js'), 'worker', '--idle-exit', '3'], { cwd: dir, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+      new Promise<WorkerReport>((done, reject) => {
+        const child = spawn(process.execPath, [join(repoRoot, 'dist/bench/workerChild.js'), '3'], { cwd: dir, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+        let out = '';
+        child.stdout.on('data', (c: Buffer) => (out += c.toString()));
         child.on('error', reject);
-        child.on('close', () => done());
+        child.on('close', (code) => {
+          try {
+            done(JSON.parse(out.trim().split('\n').pop() ?? '') as WorkerReport);
+          } catch {
+            reject(new Error(`bench worker exited ${code} without totals: ${out.slice(-500)}`));
+          }
+        });
       }),
     );
     let runs = 0;
     let summary: RunSummary;
+    let plannerRssMb = 0;
     do {
-      summary = (await runChild(env, dir, [])).summary;
+      const result = await runChild(env, dir, []);
+      summary = result.summary;
+      plannerRssMb = Math.max(plannerRssMb, result.maxRssMb);
       runs += 1;
     } while (summary.status === 'partial' && runs < Number(args['max-runs']));
     const wallMs = Date.now() - started;
-    await Promise.all(workers);
+    const reports = await Promise.all(workers);
+    const sum = (name: string): number => reports.reduce((total, r) => total + (r.totals[name] ?? 0), 0);
     const stats = standIn.stats();
     const activities = standIn.activities(providerId);
     const ids = new Set(activities.map((a) => a.externalCourseActivityId));
@@ -272,6 +291,12 @@ async function queueBench(base: Record<string, string>, dir: string, standIn: Gr
       ...(rate > 0 ? { 'of limit': (acceptedPerSecond / rate).toFixed(2) } : {}),
       activities: activities.length,
       duplicated: activities.length - ids.size,
+      batches: sum('batches'),
+      redelivered: sum('redelivered'),
+      'failed deliveries': sum('failedDeliveries'),
+      'dead letters': sum('failed'),
+      'planner MB': plannerRssMb,
+      'worker MB': reports.map((r) => r.maxRssMb).join('/'),
       'wall s': (wallMs / 1000).toFixed(1),
     });
     console.error(`  queue mode, ${w} workers: done in ${(wallMs / 1000).toFixed(1)} s`);

@@ -33,21 +33,27 @@ export async function workerCommand(args: readonly string[], io: CliIo, abortSig
       io.stdout.write(values.json === true ? `${JSON.stringify(result)}\n` : `${result.messages} poison messages became ${result.deadLetters} dead letters\n`);
       return result.deadLetters > 0 ? EXIT.deadLetters : EXIT.ok;
     }
-    const totals = { batches: 0, duplicates: 0, written: 0, failed: 0 };
+    // redelivered: batches done on a second or later delivery; failedDeliveries: deliveries that threw (retried or poisoned).
+    const totals = { batches: 0, duplicates: 0, written: 0, failed: 0, redelivered: 0, failedDeliveries: 0, poisoned: 0 };
     await runWorkerLoop({
       queues: worker.queues,
       deps: worker.deps,
       ...(abortSignal !== undefined ? { abortSignal } : {}),
       ...(idle !== undefined ? { idleExitMs: Number(idle) * 1000 } : {}),
       ...(visibility !== undefined ? { visibilityTimeoutSeconds: Number(visibility) } : {}),
-      onBatch: (result) => {
+      onBatch: (result, delivery) => {
         totals.batches += 1;
+        if (delivery.dequeueCount > 1) totals.redelivered += 1;
         if (result.status === 'duplicate') totals.duplicates += 1;
         totals.written += result.written;
         totals.failed += result.failed;
       },
+      onFailedDelivery: (delivery) => {
+        totals.failedDeliveries += 1;
+        if (delivery.poisoned) totals.poisoned += 1;
+      },
     });
-    io.stdout.write(values.json === true ? `${JSON.stringify(totals)}\n` : `${totals.batches} work batches (${totals.duplicates} already done): ${totals.written} written, ${totals.failed} dead-lettered\n`);
+    io.stdout.write(values.json === true ? `${JSON.stringify(totals)}\n` : `${totals.batches} work batches (${totals.duplicates} already done, ${totals.redelivered} on a repeated delivery): ${totals.written} written, ${totals.failed} dead-lettered; ${totals.failedDeliveries} failed deliveries (${totals.poisoned} to the poison queue)\n`);
     return totals.failed > 0 ? EXIT.deadLetters : EXIT.ok;
   } finally {
     await worker.close();

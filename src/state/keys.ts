@@ -81,6 +81,11 @@ export function bucketOf(value: string, buckets: number): number {
 
 /** The PartitionKey of `value`'s bucket: a letter and a zero-padded number, such as `b07`. */
 export function bucketKey(prefix: string, value: string, buckets: number): string {
+  return bucketName(prefix, bucketOf(value, buckets), buckets);
+}
+
+/** The PartitionKey of bucket number `bucket` of `buckets`. */
+export function bucketName(prefix: string, bucket: number, buckets: number): string {
   const width = String(buckets - 1).length;
-  return `${prefix}${String(bucketOf(value, buckets)).padStart(Math.max(2, width), '0')}`;
+  return `${prefix}${String(bucket).padStart(Math.max(2, width), '0')}`;
 }

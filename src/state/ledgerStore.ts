@@ -1,5 +1,5 @@
-import type { TableClient } from '@azure/data-tables';
-import { bucketKey, encodeKey } from './keys.js';
+import { odata, type TableClient } from '@azure/data-tables';
+import { bucketKey, bucketName, encodeKey } from './keys.js';
 import {
   getManyByKeys,
   groupKeys,
@@ -10,7 +10,7 @@ import {
   upsertAllReplace,
 } from './tableClients.js';
 import type { FlatEntity, StoredEntity } from './tableClients.js';
-import type { LedgerEntry, LedgerState, LedgerStore, StateOperationOptions } from './types.js';
+import type { LedgerEntry, LedgerState, LedgerStatusRow, LedgerStore, StateOperationOptions } from './types.js';
 
 /** Ledger rows spread over 16 partitions (`b00`…`b15`) so batches and reads run in parallel. */
 export const LEDGER_BUCKETS = 16;
@@ -48,7 +48,27 @@ export class TableLedgerStore implements LedgerStore {
   async *list(options: StateOperationOptions = {}): AsyncIterable<LedgerEntry> {
     for await (const entity of listAll(this.#client, undefined, options)) yield fromEntity(entity);
   }
+
+  async *listStatus(options: StateOperationOptions = {}): AsyncIterable<LedgerStatusRow> {
+    // A partition at a time: a range the service (and Azurite) serves without sorting the whole table.
+    for (let bucket = 0; bucket < LEDGER_BUCKETS; bucket++) {
+      const filter = odata`PartitionKey eq ${bucketName('b', bucket, LEDGER_BUCKETS)}`;
+      for await (const entity of listAll(this.#client, filter, { ...options, select: STATUS_FIELDS })) {
+        const row: { -readonly [K in keyof LedgerStatusRow]: LedgerStatusRow[K] } = {
+          externalId: readString(entity, 'externalId'),
+          state: readEnum(entity, 'state', LEDGER_STATES),
+        };
+        const vivaId = readOptionalString(entity, 'vivaId');
+        const fingerprint = readOptionalString(entity, 'fingerprint');
+        if (vivaId !== undefined) row.vivaId = vivaId;
+        if (fingerprint !== undefined) row.fingerprint = fingerprint;
+        yield row;
+      }
+    }
+  }
 }
+
+const STATUS_FIELDS = ['externalId', 'state', 'vivaId', 'fingerprint'];
 
 function toEntity(entry: LedgerEntry): FlatEntity {
   return {

@@ -1,5 +1,5 @@
 import { odata, type TableClient } from '@azure/data-tables';
-import { createTableClient, ensureTable, getEntityOrUndefined, hasStatus, listAll, readBoolean, readNumber, readOptionalString, readString, tableName, toWritableEntity, type TableConnection } from './tableClients.js';
+import { createTableClient, ensureTable, getEntityOrUndefined, hasStatus, listAll, readBoolean, readNumber, readOptionalNumber, readOptionalString, readString, tableName, toWritableEntity, type StoredEntity, type TableConnection } from './tableClients.js';
 import type { StateOperationOptions } from './types.js';
 
 /** The queue mode's table, beside the engine's (`SyncState`), before the prefix. */
@@ -18,6 +18,21 @@ export interface OutstandingPage {
 
 export type BatchState = 'enqueued' | 'done';
 
+/** What the workers did with a batch's items, over all its deliveries: the run summary's counts. */
+export interface BatchCounts {
+  readonly created: number;
+  readonly updated: number;
+  readonly deleted: number;
+  readonly failed: number;
+}
+
+export const NO_BATCH_COUNTS: BatchCounts = { created: 0, updated: 0, deleted: 0, failed: 0 };
+const COUNT_FIELDS = ['created', 'updated', 'deleted', 'failed'] as const;
+
+export function addCounts(a: BatchCounts, b: BatchCounts): BatchCounts {
+  return { created: a.created + b.created, updated: a.updated + b.updated, deleted: a.deleted + b.deleted, failed: a.failed + b.failed };
+}
+
 export interface BatchRow {
   readonly pageId: string;
   readonly batchId: string;
@@ -25,6 +40,7 @@ export interface BatchRow {
   readonly items: number;
   /** The last error a worker met with this batch (for the poison queue's dead letters). */
   readonly lastError?: string;
+  readonly counts: BatchCounts;
 }
 
 /**
@@ -64,12 +80,13 @@ export class TableOutstandingStore {
     }
   }
 
-  async batchDone(pageId: string, batchId: string, items: number, options: StateOperationOptions = {}): Promise<void> {
-    await this.#client.upsertEntity(toWritableEntity({ partitionKey: batchPartition(pageId), rowKey: batchId, state: 'done', items, doneAt: new Date().toISOString() }), 'Replace', { abortSignal: options.abortSignal });
+  async batchDone(pageId: string, batchId: string, items: number, counts: BatchCounts, options: StateOperationOptions = {}): Promise<void> {
+    await this.#client.upsertEntity(toWritableEntity({ partitionKey: batchPartition(pageId), rowKey: batchId, state: 'done', items, ...counts, doneAt: new Date().toISOString() }), 'Replace', { abortSignal: options.abortSignal });
   }
 
-  async batchFailed(pageId: string, batchId: string, items: number, error: string, options: StateOperationOptions = {}): Promise<void> {
-    const entity = toWritableEntity({ partitionKey: batchPartition(pageId), rowKey: batchId, state: 'enqueued', items, lastError: error.slice(0, 8_000) });
+  /** A delivery that did not finish: its error, and (when given) what it did, for the next delivery to add to. */
+  async batchFailed(pageId: string, batchId: string, items: number, error: string, counts?: BatchCounts, options: StateOperationOptions = {}): Promise<void> {
+    const entity = toWritableEntity({ partitionKey: batchPartition(pageId), rowKey: batchId, state: 'enqueued', items, ...counts, lastError: error.slice(0, 8_000) });
     await this.#client.upsertEntity(entity, 'Merge', { abortSignal: options.abortSignal });
   }
 
@@ -77,7 +94,7 @@ export class TableOutstandingStore {
     const entity = await getEntityOrUndefined(this.#client, batchPartition(pageId), batchId, options);
     if (entity === undefined) return undefined;
     const lastError = readOptionalString(entity, 'lastError');
-    return { pageId, batchId, state: readString(entity, 'state') === 'done' ? 'done' : 'enqueued', items: readNumber(entity, 'items'), ...(lastError !== undefined ? { lastError } : {}) };
+    return { pageId, batchId, state: readString(entity, 'state') === 'done' ? 'done' : 'enqueued', items: readNumber(entity, 'items'), counts: countsOf(entity), ...(lastError !== undefined ? { lastError } : {}) };
   }
 
   /** Batches of the page not yet written or dead-lettered. */
@@ -89,12 +106,17 @@ export class TableOutstandingStore {
     return count;
   }
 
-  /** Forgets a finished (or abandoned) page and its batches. */
-  async closePage(pageId: string, options: StateOperationOptions = {}): Promise<void> {
+  /** Forgets a finished (or abandoned) page and its batches; returns what the workers did in them. */
+  async closePage(pageId: string, options: StateOperationOptions = {}): Promise<BatchCounts> {
     const rows: string[] = [];
-    for await (const entity of listAll(this.#client, odata`PartitionKey eq ${batchPartition(pageId)}`, { ...options, select: ['RowKey'] })) if (entity.rowKey !== undefined) rows.push(entity.rowKey);
+    let counts = NO_BATCH_COUNTS;
+    for await (const entity of listAll(this.#client, odata`PartitionKey eq ${batchPartition(pageId)}`, { ...options, select: ['RowKey', ...COUNT_FIELDS] })) {
+      if (entity.rowKey !== undefined) rows.push(entity.rowKey);
+      counts = addCounts(counts, countsOf(entity));
+    }
     for (const rowKey of rows) await this.#delete(batchPartition(pageId), rowKey, options);
     await this.#delete('pages', pageId, options);
+    return counts;
   }
 
   /** A payload too large for a queue message, stored in chunks of one entity (`Payload` partition). */
@@ -123,6 +145,11 @@ export class TableOutstandingStore {
       if (!hasStatus(err, 404)) throw err;
     }
   }
+}
+
+function countsOf(entity: StoredEntity): BatchCounts {
+  const read = (name: (typeof COUNT_FIELDS)[number]): number => readOptionalNumber(entity, name) ?? 0;
+  return { created: read('created'), updated: read('updated'), deleted: read('deleted'), failed: read('failed') };
 }
 
 function batchPartition(pageId: string): string {

@@ -70,7 +70,11 @@ export interface LedgerStore {
   putMany(entries: readonly LedgerEntry[], options?: StateOperationOptions): Promise<void>;
   /** Every entry, paged under the hood; for `status`, `--full` reconciliation and tests. */
   list(options?: StateOperationOptions): AsyncIterable<LedgerEntry>;
+  /** Every row with only what decides "unchanged": the start of a full pass (src/sync/ledgerSnapshot.ts). */
+  listStatus(options?: StateOperationOptions): AsyncIterable<LedgerStatusRow>;
 }
+
+export type LedgerStatusRow = Pick<LedgerEntry, 'externalId' | 'state' | 'vivaId' | 'fingerprint'>;
 
 export interface ContentEntry {
   readonly externalId: string;

@@ -48,7 +48,7 @@ const noLease = (owner: string): Lease => ({ owner, expiresAt: new Date(8.64e15)
 export function readOnlyState(state: SyncState): SyncState {
   return {
     cursor: { get: (o) => state.cursor.get(o), save: async () => 'dry-run' },
-    ledger: { getMany: (ids, o) => state.ledger.getMany(ids, o), putMany: async () => {}, list: (o) => state.ledger.list(o) },
+    ledger: { getMany: (ids, o) => state.ledger.getMany(ids, o), putMany: async () => {}, list: (o) => state.ledger.list(o), listStatus: (o) => state.ledger.listStatus(o) },
     contents: { getMany: (ids, o) => state.contents.getMany(ids, o), put: async () => {} },
     learners: { get: (k, age, o) => state.learners.get(k, age, o), put: async () => {} },
     deadLetters: { get: (k, o) => state.deadLetters.get(k, o), put: async () => {}, delete: async () => {}, list: (o) => state.deadLetters.list(o), count: (o) => state.deadLetters.count(o) },

@@ -12,7 +12,8 @@ import { abortableSleep } from '../graph/requestScheduler.js';
 import type { TimeBudget } from './budget.js';
 import { recordFailure } from './deadLetters.js';
 import type { Logger } from './logger.js';
-import { planChanges } from './plan.js';
+import { LedgerSnapshot } from './ledgerSnapshot.js';
+import { planChanges, wantedStatus } from './plan.js';
 import type { ItemSource } from './queue/messages.js';
 import type { PageSink } from './queue/pageSink.js';
 import { ContentResolver, LearnerResolver } from './resolvers.js';
@@ -183,6 +184,8 @@ class Run {
   private deadLetterKeys = new Map<string, string>();
   private fatal: string | undefined;
   private readonly writes = { attempted: 0, failed: 0 };
+  /** A full pass: the ledger's settled rows, read once, so unchanged records cost no ledger read. */
+  private snapshot: LedgerSnapshot | undefined;
   /** Queue mode: the current page's planned items and their source records. */
   private queued: { items: WorkItem[]; sources: Record<string, ItemSource> } = { items: [], sources: {} };
 
@@ -225,6 +228,7 @@ class Run {
     const waiting = await this.settleQueued(true);
     if (waiting !== undefined) return waiting;
     const startCursor = this.options.full === true ? undefined : this.deps.pageSink !== undefined ? this.cursorAfter : cursor.value;
+    if (startCursor === undefined) await this.loadSnapshot();
     const pages = adapter.listChanges({ ...(startCursor !== undefined ? { cursor: startCursor } : {}), abortSignal: this.signal });
     let pageCount = 0;
     for await (const page of pages.byPage({ maxPageSize: this.options.pageSize ?? DEFAULT_PAGE_SIZE })) {
@@ -239,7 +243,8 @@ class Run {
       if (this.deps.pageSink !== undefined) {
         await this.deps.pageSink.enqueue({ runId: this.runId, cursor: page.cursor, ...this.queued }, signalOpt(this.signal));
         this.queued = { items: [], sources: {} };
-        await this.settleQueued(false);
+        const settled = await this.settleQueued(false);
+        if (settled?.status === 'failed') return settled;
       } else if (page.cursor !== undefined && page.cursor !== this.cursorAfter) {
         await this.saveCursor(page.cursor, this.ledgerComplete);
       }
@@ -250,6 +255,30 @@ class Run {
     if (outstanding !== undefined) return outstanding;
     if (!this.ledgerComplete && startCursor === undefined) await this.saveCursor(this.cursorAfter, true);
     return { status: 'succeeded' };
+  }
+
+  private async loadSnapshot(): Promise<void> {
+    const started = Date.now();
+    this.snapshot = await LedgerSnapshot.load(this.deps.state.ledger, signalOpt(this.signal));
+    this.deps.logger.info('Read the ledger for a full pass', { runId: this.runId, rows: this.snapshot.size, durationMs: Date.now() - started });
+  }
+
+  /** Full pass: a record the ledger already holds as it is costs no ledger read. */
+  private async skipSettled(records: readonly EnrollmentRecord[], snapshot: LedgerSnapshot): Promise<EnrollmentRecord[]> {
+    const perEnrollment = new Map<string, number>();
+    for (const r of records) perEnrollment.set(r.enrollmentId, (perEnrollment.get(r.enrollmentId) ?? 0) + 1);
+    const rest: EnrollmentRecord[] = [];
+    for (const record of records) {
+      const key = externalActivityId(record.enrollmentId);
+      // An enrollment named twice in a page is planned whole: there the latest record wins.
+      if (perEnrollment.get(record.enrollmentId) === 1 && snapshot.holds(key, wantedStatus(record, this.deps.learnerMatch))) {
+        this.counts.unchanged += 1;
+        await this.clearDeadLetter(key);
+      } else {
+        rest.push(record);
+      }
+    }
+    return rest;
   }
 
   private stopped(result: Exclude<BatchResult, { complete: true }>): RunOutcome {
@@ -325,11 +354,13 @@ class Run {
   private async handleRecords(all: readonly EnrollmentRecord[], positions: ReadonlyMap<string, string>, retrying = false, queue = false): Promise<BatchResult> {
     // A record read again exactly as it failed waits for its retry turn (retryDeadLetters), so
     // re-reads do not burn its attempts; a changed record is tried at once.
-    const records = retrying ? all : all.filter((r) => {
-      const parked = this.deadLetterKeys.get(externalActivityId(r.enrollmentId)) === fingerprint(JSON.stringify(r));
+    const unparked = retrying ? all : all.filter((r) => {
+      const key = externalActivityId(r.enrollmentId);
+      const parked = this.deadLetterKeys.has(key) && this.deadLetterKeys.get(key) === fingerprint(JSON.stringify(r));
       if (parked) this.counts.unchanged += 1;
       return !parked;
     });
+    const records = this.snapshot === undefined ? unparked : await this.skipSettled(unparked, this.snapshot);
     if (records.length === 0) return { complete: true };
     const { state } = this.deps;
     const opts = signalOpt(this.signal);
@@ -347,6 +378,7 @@ class Run {
       return !stale;
     });
     const plan = planChanges({ records: current, ledger, ledgerComplete: this.ledgerComplete, learnerMatch: this.deps.learnerMatch });
+    for (const item of plan.items) this.snapshot?.forget(item.externalId);
     this.counts.unchanged += plan.unchanged.length + (current.length - plan.items.length - plan.unchanged.length - plan.rejected.length);
     for (const record of plan.unchanged) await this.clearDeadLetter(externalActivityId(record.enrollmentId));
 
@@ -436,7 +468,11 @@ class Run {
     return { complete: false, fatal: message, reason: message };
   }
 
-  /** Queue mode: moves the cursor over the pages the workers finished; with `wait`, until none is outstanding. */
+  /**
+   * Queue mode: moves the cursor over the pages the workers finished and adds their writes to
+   * this run's counts; with `wait`, until none is outstanding. `failed` when those writes
+   * quarantined the sync; `partial` when work is still outstanding.
+   */
   private async settleQueued(wait: boolean): Promise<RunOutcome | undefined> {
     const sink = this.deps.pageSink;
     if (sink === undefined) return undefined;
@@ -444,6 +480,16 @@ class Run {
     for (;;) {
       const settled = await sink.settle(this.runId, signalOpt(this.signal));
       if (settled.cursor !== undefined && settled.cursor !== this.cursorAfter) await this.saveCursor(settled.cursor, this.ledgerComplete);
+      // The workers' writes count in this run's summary, exit code and failure-share quarantine.
+      const { created, updated, deleted, failed } = settled.written;
+      this.counts.created += created;
+      this.counts.updated += updated;
+      this.counts.deleted += deleted;
+      this.counts.failed += failed;
+      this.writes.attempted += created + updated + deleted + failed;
+      this.writes.failed += failed;
+      const quarantined = await this.failureGuard();
+      if (quarantined !== undefined && !quarantined.complete) return this.stopped(quarantined);
       if (settled.outstanding === 0) return undefined;
       if (!wait || Date.now() >= until || this.deps.budget.exhausted() || this.signal.aborted) {
         return { status: 'partial', message: `${settled.outstanding} work batches are still with the queue workers; the cursor waits for them` };

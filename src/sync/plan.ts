@@ -43,7 +43,7 @@ export function planChanges(input: PlanInput): Plan {
     const entry = input.ledger.get(externalId);
     const base = { version: 1 as const, externalId, enrollmentId: record.enrollmentId, sourceUpdatedAt: record.updatedAt };
     if (isWithdrawal(record)) {
-      if (entry?.state === 'deleted') unchanged.push(record);
+      if (entry !== undefined && settledStatus(entry) === 'deleted') unchanged.push(record);
       else if (entry?.state === 'synced' && entry.vivaId !== undefined) items.push({ ...base, kind: 'delete', vivaId: entry.vivaId, lookupFirst: false });
       else if (entry === undefined && input.ledgerComplete) unchanged.push(record);
       else items.push({ ...base, kind: 'delete', vivaId: undefined, lookupFirst: true });
@@ -56,7 +56,7 @@ export function planChanges(input: PlanInput): Plan {
     }
     const fingerprint = activityFingerprint(mapped.draft);
     if (entry?.state === 'synced' && entry.vivaId !== undefined) {
-      if (entry.fingerprint === fingerprint) unchanged.push(record);
+      if (settledStatus(entry) === `synced:${fingerprint}`) unchanged.push(record);
       else items.push({ ...base, kind: 'update', draft: mapped.draft, fingerprint, vivaId: entry.vivaId });
       continue;
     }
@@ -67,4 +67,24 @@ export function planChanges(input: PlanInput): Plan {
     items.push({ ...base, kind: 'create', draft: mapped.draft, fingerprint, lookupFirst });
   }
   return { items, unchanged, rejected };
+}
+
+/**
+ * A ledger row's settled status: `synced:<fingerprint>` for a written activity, `deleted` for
+ * one this connector deleted, undefined for anything that still needs a look (pending, no id).
+ */
+export function settledStatus(entry: Pick<LedgerEntry, 'state' | 'vivaId' | 'fingerprint'>): string | undefined {
+  if (entry.state === 'deleted') return 'deleted';
+  if (entry.state === 'synced' && entry.vivaId !== undefined && entry.fingerprint !== undefined) return `synced:${entry.fingerprint}`;
+  return undefined;
+}
+
+/**
+ * The settled status under which `planChanges` leaves this record unchanged; undefined when the
+ * record cannot be mapped (it is planned, and rejected, the usual way).
+ */
+export function wantedStatus(record: EnrollmentRecord, learnerMatch: LearnerMatch): string | undefined {
+  if (isWithdrawal(record)) return 'deleted';
+  const mapped = toActivityDraft(record, learnerMatch);
+  return mapped.ok ? `synced:${activityFingerprint(mapped.draft)}` : undefined;
 }

@@ -226,6 +226,15 @@ async function dryRunForced(ctx: ResyncContext, records: readonly EnrollmentReco
       },
       putMany: (e, o) => base.ledger.putMany(e, o),
       list: (o) => base.ledger.list(o),
+      listStatus: async function* (o) {
+        for await (const row of base.ledger.listStatus(o)) {
+          if (!forcedIds.has(row.externalId) || row.state !== 'synced') yield row;
+          else {
+            const { fingerprint: _dropped, ...rest } = row;
+            yield rest;
+          }
+        }
+      },
     },
   };
   const gateway = new RecordingGateway();

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
+import { EXIT } from '../../src/cli/main.js';
 import { loadConfig } from '../../src/config/loadConfig.js';
 import type { Enrollment } from '../../src/mapping/enrollment.js';
 import { silentLogger } from '../../src/sync/logger.js';
@@ -68,6 +69,8 @@ describe('queue mode: the timer plans, queue workers write', () => {
     const runner = await planner(harness);
     const summary = await runner.run({ pageSize: 7, deadLetterRetryBaseMs: 0 });
     expect(summary.status).toBe('succeeded');
+    // The workers' writes are the planner run's counts, once each.
+    expect(summary.counts).toMatchObject({ read: 40, created: 40, updated: 0, failed: 0 });
     expect(summary.cursor.after).not.toBeNull();
     expectOneActivityEach(harness, 40);
     const cursor = await runner.state.cursor.get();
@@ -77,6 +80,33 @@ describe('queue mode: the timer plans, queue workers write', () => {
     const again = await runner.run({ full: true, pageSize: 7 });
     expect(again.status).toBe('succeeded');
     expect(harness.standIn.stats().writes).toBe(0);
+  });
+
+  it("a write a worker dead-letters counts in the planner run's summary and exit code", async () => {
+    harness = await setUp(5);
+    const unknown = anEnrollment({ enrollmentId: 'enr-unknown', learner: { id: 'x', upn: 'former.x@contoso.example', email: undefined }, updatedAt: '2026-11-01T11:00:00.000Z' });
+    harness.writeExport([...exportOf(5), unknown]);
+    void (await startWorker(harness));
+    const result = await harness.cli(['sync', '--json']);
+    const summary = JSON.parse(result.stdout.trim().split('\n').pop() ?? '{}') as { counts: Record<string, number> };
+    expect(summary.counts).toMatchObject({ read: 6, created: 5, failed: 1 });
+    expect(result.code).toBe(EXIT.deadLetters);
+    const letter = await (await harness.state()).deadLetters.get('enr-unknown');
+    expect(letter?.kind).toBe('write');
+  });
+
+  it('writes the workers fail count toward the failure-share quarantine', async () => {
+    harness = await setUp(0);
+    const lost = Array.from({ length: 24 }, (_, i) =>
+      anEnrollment({ enrollmentId: `lost-${i}`, learner: { id: `x${i}`, upn: `former.x${i}@contoso.example`, email: undefined }, updatedAt: `2026-11-01T11:${String(i).padStart(2, '0')}:00.000Z` }),
+    );
+    harness.writeExport(lost);
+    void (await startWorker(harness));
+    const runner = await planner(harness);
+    const summary = await runner.run({ pageSize: 50 });
+    expect(summary.status).toBe('failed');
+    expect(summary.message).toMatch(/^quarantined: 24 of this run's 24 writes failed/);
+    expect((await runner.quarantine?.get())?.active).toBe(true);
   });
 
   it('a message delivered twice changes nothing', async () => {
@@ -232,7 +262,9 @@ describe('queue mode: the timer plans, queue workers write', () => {
     expect(message.ref).toBeDefined();
     expect(await processWorkBatch(message, w.deps)).toMatchObject({ status: 'done', written: 1 });
     expectOneActivityEach(h, 1);
-    expect(await sink.settle('r-big', {})).toEqual({ cursor: 'c1', outstanding: 0 });
+    expect(await sink.settle('r-big', {})).toEqual({ cursor: 'c1', outstanding: 0, written: { created: 1, updated: 0, deleted: 0, failed: 0 } });
+    // A page is passed once: its writes are not counted again.
+    expect((await sink.settle('r-big', {})).written.created).toBe(0);
   });
 });
 

@@ -1,6 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Enrollment, EnrollmentRecord } from '../../src/mapping/enrollment.js';
-import { RunInProgressError } from '../../src/sync/engine.js';
+import { loadConfig } from '../../src/config/loadConfig.js';
+import { gatewayFor, schedulerFor } from '../../src/graph/fromConfig.js';
+import { createAdapter } from '../../src/lms/createAdapter.js';
+import type { LedgerStore } from '../../src/state/types.js';
+import { TimeBudget } from '../../src/sync/budget.js';
+import { RunInProgressError, runSync } from '../../src/sync/engine.js';
+import { silentLogger } from '../../src/sync/logger.js';
 import { anEnrollment, aSelfInitiatedEnrollment, aWithdrawal } from '../support/builders.js';
 import { SyncHarness } from '../support/syncHarness.js';
 
@@ -61,6 +67,53 @@ describe('sync against the Graph stand-in and Azurite', () => {
     const full = await harness.run({ full: true });
     expect(full.counts).toMatchObject({ read: 60, unchanged: 60, created: 0, updated: 0 });
     expect(harness.standIn.stats().writes).toBe(0);
+  });
+
+  it('a full pass reads the ledger once, not per page, for what is unchanged', async () => {
+    harness = await SyncHarness.create();
+    const records = sampleExport(40);
+    harness.writeExport([...records, aWithdrawal({ enrollmentId: 'gone-1', updatedAt: '2026-11-03T00:00:00.000Z' })]);
+    await harness.run();
+    const changed = anEnrollment({ ...(records[5] as Enrollment), progressPercent: 77, status: 'inProgress', updatedAt: '2026-11-04T00:00:00.000Z' });
+    harness.writeExport([...records, aWithdrawal({ enrollmentId: 'gone-1', updatedAt: '2026-11-03T00:00:00.000Z' }), changed]);
+
+    const state = await harness.state();
+    const asked: string[] = [];
+    const ledger: LedgerStore = {
+      getMany: (ids, o) => {
+        asked.push(...ids);
+        return state.ledger.getMany(ids, o);
+      },
+      putMany: (e, o) => state.ledger.putMany(e, o),
+      list: (o) => state.ledger.list(o),
+      listStatus: (o) => state.ledger.listStatus(o),
+    };
+    const config = loadConfig(harness.env, { cwd: harness.dir });
+    const gateway = gatewayFor(config, schedulerFor(config.graph));
+    const summary = await runSync(
+      { adapter: createAdapter(config, harness.dir), gateway, state: { ...state, ledger }, providerId: config.providerId, learnerMatch: config.learnerMatch, logger: silentLogger, budget: new TimeBudget(undefined) },
+      { full: true, pageSize: 7 },
+    );
+    expect(summary.counts).toMatchObject({ read: 42, updated: 1, created: 0, deleted: 0, failed: 0 });
+    // Only the changed enrollment needed its row; the unchanged ones and the withdrawal were settled by the snapshot.
+    expect(asked).toEqual(['enr-5']);
+    expectMatches(harness, [...records, changed]);
+  });
+
+  it('an enrollment that changes and changes back within one full pass ends as its latest record', async () => {
+    harness = await SyncHarness.create();
+    const records = sampleExport(20);
+    harness.writeExport(records);
+    await harness.run();
+    const original = records[3] as Enrollment;
+    const changed = anEnrollment({ ...original, progressPercent: 61, status: 'inProgress', updatedAt: '2026-11-04T00:00:00.000Z' });
+    const reverted = anEnrollment({ ...original, updatedAt: '2026-11-05T00:00:00.000Z' });
+    const all = [...records, changed, reverted];
+    harness.writeExport(all);
+    // Page size 1: the original, the change and the change back are read in three pages.
+    const summary = await harness.run({ full: true, pageSize: 1 });
+    expect(summary.counts).toMatchObject({ updated: 2, created: 0, failed: 0 });
+    expectMatches(harness, all);
   });
 
   it('a changed export patches only what changed, and withdrawals delete', async () => {

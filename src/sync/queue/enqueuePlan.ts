@@ -2,7 +2,7 @@ import type { QueueClient } from '@azure/storage-queue';
 import { abortableSleep } from '../../graph/requestScheduler.js';
 import { learnerKey } from '../../mapping/learnerRef.js';
 import { bucketOf } from '../../state/keys.js';
-import type { TableOutstandingStore } from '../../state/outstandingStore.js';
+import { addCounts, NO_BATCH_COUNTS, type TableOutstandingStore } from '../../state/outstandingStore.js';
 import { encodeQueueMessage } from '../../state/queueClients.js';
 import type { WorkItem } from '../types.js';
 import { MAX_MESSAGE_JSON_BYTES, type ItemSource, type WorkBatchMessage } from './messages.js';
@@ -85,27 +85,30 @@ export class QueuePageSink implements PageSink {
     const { outstanding } = this.options;
     let cursor: string | undefined;
     let remaining = 0;
+    let written = NO_BATCH_COUNTS;
     let blocked = false;
     for (const page of await outstanding.listPages(options)) {
-      const open = await outstanding.outstanding(page.pageId, options);
+      // Behind an unfinished page nothing can be passed: count its batches without a query each,
+      // so a planner far ahead of its workers does not read every open page on every page it plans.
       if (blocked) {
-        remaining += open;
+        remaining += page.batches;
         continue;
       }
+      const open = await outstanding.outstanding(page.pageId, options);
       if (open === 0 && page.sealed) {
-        await outstanding.closePage(page.pageId, options);
+        written = addCounts(written, await outstanding.closePage(page.pageId, options));
         this.forget(page.pageId);
         if (page.cursor !== undefined) cursor = page.cursor;
       } else if (open === 0 && page.runId !== runId) {
         // An earlier planner stopped while sending this page: forget it; its records are read again from the cursor.
-        await outstanding.closePage(page.pageId, options);
+        written = addCounts(written, await outstanding.closePage(page.pageId, options));
         blocked = true;
       } else {
         remaining += open;
         blocked = true;
       }
     }
-    return { cursor, outstanding: remaining };
+    return { cursor, outstanding: remaining, written };
   }
 
   private forget(pageId: string): void {

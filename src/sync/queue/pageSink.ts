@@ -1,3 +1,4 @@
+import type { BatchCounts } from '../../state/outstandingStore.js';
 import type { WorkItem } from '../types.js';
 import type { ItemSource } from './messages.js';
 
@@ -13,8 +14,10 @@ export interface QueuedPage {
 export interface SettleResult {
   /** The newest cursor that every page up to it (this run's and earlier ones') has reached: written or dead-lettered. */
   readonly cursor: string | undefined;
-  /** Work batches not yet written or dead-lettered. */
+  /** Work batches of the pages the cursor waits for (those behind the first unfinished page are not looked at one by one). */
   readonly outstanding: number;
+  /** What the workers did in the pages this call passed (each page is passed once). */
+  readonly written: BatchCounts;
 }
 
 /**

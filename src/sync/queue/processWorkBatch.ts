@@ -1,5 +1,5 @@
 import type { VivaGateway } from '../../graph/gateway.js';
-import type { TableOutstandingStore } from '../../state/outstandingStore.js';
+import { NO_BATCH_COUNTS, type BatchCounts, type TableOutstandingStore } from '../../state/outstandingStore.js';
 import type { LedgerEntry, SyncState } from '../../state/types.js';
 import { recordFailure } from '../deadLetters.js';
 import type { Logger } from '../logger.js';
@@ -82,13 +82,22 @@ export async function processWorkBatch(input: unknown, deps: WorkerDeps): Promis
   );
 
   const now = new Date().toISOString();
-  const entries = outcomes.flatMap((o) => ledgerEntryOf(o, now) ?? []);
+  // Added to what earlier deliveries of this batch did: the planner's run summary reports the sum.
+  const counts: { -readonly [K in keyof BatchCounts]: number } = { ...(batch?.counts ?? NO_BATCH_COUNTS) };
+  const entries: LedgerEntry[] = [];
+  for (const outcome of outcomes) {
+    const entry = ledgerEntryOf(outcome, now);
+    if (entry === undefined) continue;
+    entries.push(entry);
+    if (outcome.kind === 'created' || outcome.kind === 'updated' || outcome.kind === 'deleted') counts[outcome.kind] += 1;
+  }
   if (entries.length > 0) await deps.state.ledger.putMany(entries, opts);
   await Promise.all(entries.map((e) => deps.state.deadLetters.delete(e.externalId, opts)));
   let failed = 0;
   for (const outcome of outcomes) {
     if (outcome.kind !== 'failed') continue;
     failed += 1;
+    counts.failed += 1;
     await deadLetter(deps, outcome.item, message.sources?.[outcome.item.enrollmentId], outcome.reason, {
       ...(outcome.code !== undefined ? { code: outcome.code } : {}),
       ...(outcome.statusCode !== undefined ? { statusCode: outcome.statusCode } : {}),
@@ -97,10 +106,10 @@ export async function processWorkBatch(input: unknown, deps: WorkerDeps): Promis
   }
   const unfinished = outcomes.find((o) => o.kind === 'deferred' || o.kind === 'fatal');
   if (unfinished !== undefined && (unfinished.kind === 'deferred' || unfinished.kind === 'fatal')) {
-    await deps.outstanding.batchFailed(message.pageId, message.batchId, items.length, unfinished.reason).catch(() => undefined);
+    await deps.outstanding.batchFailed(message.pageId, message.batchId, items.length, unfinished.reason, counts).catch(() => undefined);
     throw new WorkBatchIncompleteError(`work batch ${message.pageId}/${message.batchId} is not finished: ${unfinished.reason}`);
   }
-  await deps.outstanding.batchDone(message.pageId, message.batchId, items.length, opts);
+  await deps.outstanding.batchDone(message.pageId, message.batchId, items.length, counts, opts);
   return { status: 'done', written: entries.length, skipped: items.length - todo.length, failed };
 }
 

@@ -2,6 +2,7 @@ import { setMaxListeners } from 'node:events';
 import type { QueueClient } from '@azure/storage-queue';
 import { abortableSleep } from '../../graph/requestScheduler.js';
 import { decodeQueueMessage, encodeQueueMessage, type WorkQueues } from '../../state/queueClients.js';
+import { addCounts, NO_BATCH_COUNTS } from '../../state/outstandingStore.js';
 import { recordFailure } from '../deadLetters.js';
 import { InvalidWorkMessageError, parseWorkBatch } from './messages.js';
 import { deadLetter, processWorkBatch, resolveMessage, type WorkBatchResult, type WorkerDeps } from './processWorkBatch.js';
@@ -65,7 +66,7 @@ export async function poisonToDeadLetters(input: unknown, deps: WorkerDeps): Pro
     count += 1;
   }
   deps.logger.warn('Poison work batch dead-lettered', { runId: message.runId, pageId: message.pageId, batchId: message.batchId, deadLetters: count });
-  await deps.outstanding.batchDone(message.pageId, message.batchId, items.length, opts);
+  await deps.outstanding.batchDone(message.pageId, message.batchId, items.length, addCounts(batch?.counts ?? NO_BATCH_COUNTS, { ...NO_BATCH_COUNTS, failed: count }), opts);
   return count;
 }
 
@@ -96,7 +97,10 @@ export interface WorkerLoopOptions {
   /** Stop after the queue has been empty this long (undefined: run until aborted). */
   readonly idleExitMs?: number;
   readonly abortSignal?: AbortSignal;
-  readonly onBatch?: (result: WorkBatchResult) => void;
+  /** A batch was done; `dequeueCount` above 1 means an earlier delivery failed or its worker died. */
+  readonly onBatch?: (result: WorkBatchResult, delivery: { readonly dequeueCount: number }) => void;
+  /** A delivery failed; the queue delivers it again, or it went to the poison queue. */
+  readonly onFailedDelivery?: (delivery: { readonly dequeueCount: number; readonly poisoned: boolean; readonly reason: string }) => void;
 }
 
 /**
@@ -128,14 +132,17 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<void> {
         try {
           const result = await handleWorkMessage(m.messageText, deps);
           await queues.work.deleteMessage(m.messageId, m.popReceipt);
-          options.onBatch?.(result);
+          options.onBatch?.(result, { dequeueCount: m.dequeueCount });
         } catch (err) {
           if (options.abortSignal?.aborted === true) return; // a stopped worker leaves the message to another
-          deps.logger.warn('Work batch failed; the queue will deliver it again', { messageId: m.messageId, dequeueCount: m.dequeueCount, reason: err instanceof Error ? err.message : String(err) });
-          if (err instanceof InvalidWorkMessageError || m.dequeueCount >= max) {
+          const reason = err instanceof Error ? err.message : String(err);
+          deps.logger.warn('Work batch failed; the queue will deliver it again', { messageId: m.messageId, dequeueCount: m.dequeueCount, reason });
+          const poisoned = err instanceof InvalidWorkMessageError || m.dequeueCount >= max;
+          if (poisoned) {
             await queues.poison.sendMessage(encodeQueueMessage(decodeQueueMessage(m.messageText)));
             await queues.work.deleteMessage(m.messageId, m.popReceipt);
           }
+          options.onFailedDelivery?.({ dequeueCount: m.dequeueCount, poisoned, reason });
         }
       }),
     );
