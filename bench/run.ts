@@ -84,7 +84,13 @@ function generate(n: number, day: string, changedEvery = 0): Enrollment[] {
 function runChild(env: Record<string, string>, cwd: string, extra: string[]): Promise<{ summary: RunSummary; maxRssMb: number }> {
   return new Promise((resolvePromise, reject) => {
     // BENCH_PROFILE_DIR: CPU-profile the unchanged re-sync (open the .cpuprofile in Chrome DevTools).
-    const profile = extra.includes('--full') && process.env['BENCH_PROFILE_DIR'] !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_PROFILE_DIR']}`] : [];
+    // BENCH_FULL_NODE_FLAGS: node flags for that run, e.g. `--max-old-space-size=64` to show what it really keeps.
+    const profile = !extra.includes('--full')
+      ? []
+      : [
+          ...(process.env['BENCH_PROFILE_DIR'] !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_PROFILE_DIR']}`] : []),
+          ...(process.env['BENCH_FULL_NODE_FLAGS']?.split(/\s+/).filter((f) => f !== '') ?? []),
+        ];
     const child = spawn(process.execPath, [...profile, join(repoRoot, 'dist/bench/child.js'), ...extra], { cwd, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));

@@ -184,6 +184,8 @@ class Run {
   private deadLetterKeys = new Map<string, string>();
   private fatal: string | undefined;
   private readonly writes = { attempted: 0, failed: 0 };
+  /** Queue mode: deletes this run handed to the workers (what the deletes guard counts). */
+  private queuedDeletes = 0;
   /** A full pass: the ledger's settled rows, read once, so unchanged records cost no ledger read. */
   private snapshot: LedgerSnapshot | undefined;
   /** Queue mode: the current page's planned items and their source records. */
@@ -398,6 +400,7 @@ class Run {
     if (queue && this.deps.pageSink !== undefined) {
       // The workers write the intents, execute and checkpoint (src/sync/queue/processWorkBatch.ts).
       this.queued.items.push(...plan.items);
+      this.queuedDeletes += plan.items.filter((i) => i.kind === 'delete').length;
       const byEnrollment = new Map(current.map((r) => [r.enrollmentId, r]));
       for (const item of plan.items) {
         const record = byEnrollment.get(item.enrollmentId) ?? { enrollmentId: item.enrollmentId };
@@ -446,8 +449,9 @@ class Run {
   /** Before a page is written: would this run delete more than SYNC_QUARANTINE_MAX_DELETES? */
   private async deleteGuard(pageDeletes: number): Promise<BatchResult | undefined> {
     const max = this.deps.quarantine?.maxDeletes;
-    if (max === undefined || pageDeletes === 0 || this.counts.deleted + pageDeletes <= max) return undefined;
-    const deletes = this.counts.deleted + pageDeletes;
+    const before = this.deps.pageSink !== undefined ? this.queuedDeletes : this.counts.deleted;
+    if (max === undefined || pageDeletes === 0 || before + pageDeletes <= max) return undefined;
+    const deletes = before + pageDeletes;
     const message = `quarantined: this run would delete ${deletes} activities, more than SYNC_QUARANTINE_MAX_DELETES (${max}); the page was not written. Check the LMS, then run \`viva-sync quarantine clear\` (with --allow-deletes if the deletes are intended)`;
     return this.quarantine('deletes', message, deletes);
   }

@@ -109,6 +109,17 @@ describe('queue mode: the timer plans, queue workers write', () => {
     expect((await runner.quarantine?.get())?.active).toBe(true);
   });
 
+  it('the deletes guard counts the deletes handed to the workers, before they are done', async () => {
+    harness = await setUp(5, { SYNC_QUARANTINE_MAX_DELETES: '3' });
+    void (await startWorker(harness));
+    const runner = await planner(harness);
+    expect((await runner.run({ pageSize: 2 })).status).toBe('succeeded');
+    harness.writeExport(exportOf(5).map((r) => ({ enrollmentId: r.enrollmentId, deleted: true, updatedAt: '2026-11-02T10:00:00.000Z' })));
+    const stopped = await runner.run({ pageSize: 2 });
+    expect(stopped.status).toBe('failed');
+    expect(stopped.message).toMatch(/^quarantined: this run would delete 4 activities, more than SYNC_QUARANTINE_MAX_DELETES \(3\)/);
+  });
+
   it('a message delivered twice changes nothing', async () => {
     harness = await setUp(12);
     const runner = await planner(harness, 200);
