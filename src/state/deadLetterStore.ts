@@ -3,6 +3,8 @@ import type { TableClient } from '@azure/data-tables';
 import { encodeKey } from './keys.js';
 import {
   getEntityOrUndefined,
+  getManyByKeys,
+  groupKeys,
   hasStatus,
   listAll,
   readBoolean,
@@ -71,6 +73,19 @@ export class TableDeadLetterStore implements DeadLetterStore {
     } catch (err) {
       if (!hasStatus(err, 404)) throw err;
     }
+  }
+
+  async existing(keys: readonly string[], options: StateOperationOptions = {}): Promise<Set<string>> {
+    const wanted = new Set(keys);
+    const found = new Set<string>();
+    if (wanted.size === 0) return found;
+    const groups = groupKeys(wanted, (key) => ({ partitionKey: PARTITION_KEY, rowKey: encodeKey(key) }));
+    for (const entity of await getManyByKeys(this.#client, groups, { ...options, select: ['key'] })) {
+      // The key in the row, not the RowKey, is the truth (over-long keys are stored hashed).
+      const key = readString(entity, 'key');
+      if (wanted.has(key)) found.add(key);
+    }
+    return found;
   }
 
   async *list(options: StateOperationOptions & { readonly retryableOnly?: boolean } = {}): AsyncIterable<DeadLetter> {

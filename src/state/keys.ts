@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto';
 
 /**
- * Encoded keys longer than this are replaced by a hashed form. The service caps a key at 1 KiB;
- * staying well below leaves room for the UTF-16 reading of that limit and for URL overhead.
+ * Encoded keys longer than this are replaced by a hashed form. The service caps a key at 1 KiB,
+ * read as UTF-16: 512 characters (Azurite refuses a 513-character key with InvalidInput).
+ * Encoded keys are ASCII. Until 2026-11 this was 700, so ids encoding to 513–700 characters were
+ * refused; keys of 512 or fewer characters are unchanged.
  */
-export const MAX_ENCODED_KEY_LENGTH = 700;
+export const MAX_ENCODED_KEY_LENGTH = 512;
 
 /** Readable head kept in front of the hash of an over-long key (helps when browsing a table). */
 const HASHED_HEAD_LENGTH = 100;

@@ -207,7 +207,7 @@ const PARALLEL_REQUESTS = 4;
 export async function getManyByKeys(
   client: TableClient,
   keys: ReadonlyMap<string, readonly string[]>,
-  options: StateOperationOptions = {},
+  options: StateOperationOptions & { readonly select?: string[] } = {},
 ): Promise<StoredEntity[]> {
   const queries: string[] = [];
   for (const [partitionKey, rowKeys] of keys) {
@@ -219,7 +219,7 @@ export async function getManyByKeys(
   }
   const found: StoredEntity[] = [];
   await forEachLimited(queries, PARALLEL_REQUESTS, async (filter) => {
-    const pages = client.listEntities<Record<string, unknown>>({ queryOptions: { filter }, abortSignal: options.abortSignal });
+    const pages = client.listEntities<Record<string, unknown>>({ queryOptions: { filter, ...(options.select === undefined ? {} : { select: options.select }) }, abortSignal: options.abortSignal });
     for await (const entity of pages) found.push(entity);
   });
   return found;

@@ -130,6 +130,8 @@ export interface DeadLetterStore {
   get(key: string, options?: StateOperationOptions): Promise<DeadLetter | undefined>;
   put(letter: DeadLetter, options?: StateOperationOptions): Promise<void>;
   delete(key: string, options?: StateOperationOptions): Promise<void>;
+  /** Which of these keys have a dead letter (batched keyed queries, not a scan). */
+  existing(keys: readonly string[], options?: StateOperationOptions): Promise<Set<string>>;
   list(options?: StateOperationOptions & { readonly retryableOnly?: boolean }): AsyncIterable<DeadLetter>;
   count(options?: StateOperationOptions): Promise<number>;
 }

@@ -91,8 +91,15 @@ describe('queue mode: the timer plans, queue workers write', () => {
     const summary = JSON.parse(result.stdout.trim().split('\n').pop() ?? '{}') as { counts: Record<string, number> };
     expect(summary.counts).toMatchObject({ read: 6, created: 5, failed: 1 });
     expect(result.code).toBe(EXIT.deadLetters);
-    const letter = await (await harness.state()).deadLetters.get('enr-unknown');
-    expect(letter?.kind).toBe('write');
+    const state = await harness.state();
+    expect((await state.deadLetters.get('enr-unknown'))?.kind).toBe('write');
+
+    // Once the LMS names a learner who exists, a worker writes the record and clears its dead letter.
+    harness.writeExport([...exportOf(5), { ...unknown, learner: { id: 'u0', upn: 'p0@contoso.example' }, updatedAt: '2026-11-01T12:00:00.000Z' }]);
+    const again = await harness.cli(['sync', '--json']);
+    expect(again.code).toBe(EXIT.ok);
+    expect(await state.deadLetters.get('enr-unknown')).toBeUndefined();
+    expectOneActivityEach(harness, 6);
   });
 
   it('writes the workers fail count toward the failure-share quarantine', async () => {

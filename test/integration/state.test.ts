@@ -368,6 +368,15 @@ describe('dead letters', () => {
     expect(await state.deadLetters.get('line:abc')).toBeUndefined();
   });
 
+  it('tells which keys have a letter, with batched queries, long keys included', async () => {
+    const long = `act/${'x'.repeat(600)}`;
+    const keys = Array.from({ length: 30 }, (_, i) => `exists-${i}`);
+    for (const key of [...keys, long]) await state.deadLetters.put(letter(key));
+    const asked = [...keys, long, 'missing-1', "it's-missing"];
+    expect(await state.deadLetters.existing(asked)).toEqual(new Set([...keys, long]));
+    expect(await state.deadLetters.existing([])).toEqual(new Set());
+  });
+
   it('truncates a huge record to fit, and says so', async () => {
     // ASCII on purpose: Azurite 3.35.0 corrupts a multi-byte character that straddles a 64 KiB
     // request chunk (Azure/Azurite#2670); Azure does not. Truncation of Unicode is tested below.

@@ -92,7 +92,9 @@ export async function processWorkBatch(input: unknown, deps: WorkerDeps): Promis
     if (outcome.kind === 'created' || outcome.kind === 'updated' || outcome.kind === 'deleted') counts[outcome.kind] += 1;
   }
   if (entries.length > 0) await deps.state.ledger.putMany(entries, opts);
-  await Promise.all(entries.map((e) => deps.state.deadLetters.delete(e.externalId, opts)));
+  // Only the dead letters that exist: one keyed query per 14 items instead of a delete per item.
+  const parked = await deps.state.deadLetters.existing(entries.map((e) => e.externalId), opts);
+  await Promise.all([...parked].map((key) => deps.state.deadLetters.delete(key, opts)));
   let failed = 0;
   for (const outcome of outcomes) {
     if (outcome.kind !== 'failed') continue;
