@@ -82,25 +82,29 @@ function generate(n: number, day: string, changedEvery = 0): Enrollment[] {
 }
 
 function runChild(env: Record<string, string>, cwd: string, extra: string[]): Promise<{ summary: RunSummary; maxRssMb: number }> {
+  // BENCH_PROFILE_DIR: CPU-profile the unchanged re-sync (open the .cpuprofile in Chrome DevTools).
+  // BENCH_FULL_NODE_FLAGS: node flags for that run, e.g. `--max-old-space-size=64` to show what it really keeps.
+  const nodeFlags = !extra.includes('--full')
+    ? []
+    : [
+        ...(process.env['BENCH_PROFILE_DIR'] !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_PROFILE_DIR']}`] : []),
+        ...(process.env['BENCH_FULL_NODE_FLAGS']?.split(/\s+/).filter((f) => f !== '') ?? []),
+      ];
+  return runJsonChild('dist/bench/child.js', extra, { env, cwd, nodeFlags });
+}
+
+/** Runs one of the bench's child scripts in its own process and parses the JSON line it prints last. */
+function runJsonChild<T>(script: string, args: readonly string[], options: { env: Record<string, string>; cwd: string; nodeFlags?: readonly string[] }): Promise<T> {
   return new Promise((resolvePromise, reject) => {
-    // BENCH_PROFILE_DIR: CPU-profile the unchanged re-sync (open the .cpuprofile in Chrome DevTools).
-    // BENCH_FULL_NODE_FLAGS: node flags for that run, e.g. `--max-old-space-size=64` to show what it really keeps.
-    const profile = !extra.includes('--full')
-      ? []
-      : [
-          ...(process.env['BENCH_PROFILE_DIR'] !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_PROFILE_DIR']}`] : []),
-          ...(process.env['BENCH_FULL_NODE_FLAGS']?.split(/\s+/).filter((f) => f !== '') ?? []),
-        ];
-    const child = spawn(process.execPath, [...profile, join(repoRoot, 'dist/bench/child.js'), ...extra], { cwd, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [...(options.nodeFlags ?? []), join(repoRoot, script), ...args], { cwd: options.cwd, env: { PATH: process.env.PATH ?? '', ...options.env }, stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
     child.on('error', reject);
     child.on('close', (code) => {
-      const line = out.trim().split('\n').pop() ?? '';
       try {
-        resolvePromise(JSON.parse(line) as { summary: RunSummary; maxRssMb: number });
+        resolvePromise(JSON.parse(out.trim().split('\n').pop() ?? '') as T);
       } catch {
-        reject(new Error(`bench child exited ${code} without a summary: ${out.slice(-500)}`));
+        reject(new Error(`${script} exited ${code} without its JSON line: ${out.slice(-500)}`));
       }
     });
   });
@@ -254,21 +258,7 @@ async function queueBench(base: Record<string, string>, dir: string, standIn: Gr
     const env = { ...base, VIVA_PROVIDER_ID: providerId, SYNC_MODE: 'queue', SYNC_QUEUE_NAME: `bench-${randomBytes(4).toString('hex')}`, SYNC_TABLE_PREFIX: `q${randomBytes(4).toString('hex')}` };
     standIn.resetStats();
     const started = Date.now();
-    const workers = Array.from({ length: w }, () =>
-      new Promise<WorkerReport>((done, reject) => {
-        const child = spawn(process.execPath, [join(repoRoot, 'dist/bench/workerChild.js'), '3'], { cwd: dir, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-        let out = '';
-        child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-        child.on('error', reject);
-        child.on('close', (code) => {
-          try {
-            done(JSON.parse(out.trim().split('\n').pop() ?? '') as WorkerReport);
-          } catch {
-            reject(new Error(`bench worker exited ${code} without totals: ${out.slice(-500)}`));
-          }
-        });
-      }),
-    );
+    const workers = Array.from({ length: w }, () => runJsonChild<WorkerReport>('dist/bench/workerChild.js', ['3'], { env, cwd: dir }));
     let runs = 0;
     let summary: RunSummary;
     let plannerRssMb = 0;

@@ -93,11 +93,8 @@ export class CanvasStandIn {
     return this.http.stop();
   }
 
+  /** The root URL once started ("http://127.0.0.1:PORT"), empty before. */
   get baseUrl(): string {
-    return this.origin;
-  }
-
-  private get origin(): string {
     return this.http.origin ?? '';
   }
 
@@ -194,7 +191,7 @@ export class CanvasStandIn {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', this.origin);
+    const url = new URL(req.url ?? '/', this.baseUrl);
     if (req.method !== 'GET') return this.send(res, req, 404, { errors: [{ message: 'The specified resource does not exist.' }] });
     const auth = req.headers.authorization ?? '';
     const token = /^Bearer\s+(\S+)$/i.exec(auth)?.[1] ?? url.searchParams.get('access_token') ?? undefined;
@@ -292,7 +289,7 @@ export class CanvasStandIn {
     return {
       requirement_count: course.requirementCount ?? 0,
       requirement_completed_count: p.requirement_completed_count,
-      next_requirement_url: done ? null : `${this.origin}/courses/${course.id}/modules/items/${1000 + p.requirement_completed_count}`,
+      next_requirement_url: done ? null : `${this.baseUrl}/courses/${course.id}/modules/items/${1000 + p.requirement_completed_count}`,
       completed_at: p.completed_at,
     };
   }
@@ -306,8 +303,8 @@ export class CanvasStandIn {
       users.set(userId, {
         id: userId,
         display_name: user['name'] ?? `User ${userId}`,
-        avatar_image_url: `${this.origin}/images/messages/avatar-50.png`,
-        html_url: `${this.origin}/courses/${course.id}/users/${userId}`,
+        avatar_image_url: `${this.baseUrl}/images/messages/avatar-50.png`,
+        html_url: `${this.baseUrl}/courses/${course.id}/users/${userId}`,
         pronouns: null,
         progress: this.progressJson(course, userId),
       });

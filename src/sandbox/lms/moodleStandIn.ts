@@ -149,11 +149,8 @@ export class MoodleStandIn {
     return this.http.stop();
   }
 
+  /** The root URL once started ("http://127.0.0.1:PORT"), empty before. */
   get baseUrl(): string {
-    return this.origin;
-  }
-
-  private get origin(): string {
     return this.http.origin ?? '';
   }
 
@@ -222,7 +219,7 @@ export class MoodleStandIn {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', this.origin);
+    const url = new URL(req.url ?? '/', this.baseUrl);
     if (url.pathname !== '/webservice/rest/server.php') {
       res.writeHead(404, { 'content-type': 'text/html' });
       res.end('<html><body>Not found</body></html>');
@@ -264,7 +261,7 @@ export class MoodleStandIn {
   private dispatch(fn: string, p: Record<string, string>): unknown {
     switch (fn) {
       case 'core_webservice_get_site_info':
-        return { sitename: 'Stand-in Moodle', username: 'wsuser', userid: 2, siteurl: this.origin, release: '4.1 (stand-in)', version: '2022112800', functions: [] };
+        return { sitename: 'Stand-in Moodle', username: 'wsuser', userid: 2, siteurl: this.baseUrl, release: '4.1 (stand-in)', version: '2022112800', functions: [] };
       case 'core_course_get_courses':
         return this.getCourses(p);
       case 'core_enrol_get_enrolled_users':
@@ -425,9 +422,9 @@ export class MoodleStandIn {
       const u = this.users.get(r.userId);
       switch (column) {
         case 'course':
-          return `<a href="${this.origin}/course/view.php?id=${r.courseId}">${escapeHtml(c?.fullname ?? '')}</a>`;
+          return `<a href="${this.baseUrl}/course/view.php?id=${r.courseId}">${escapeHtml(c?.fullname ?? '')}</a>`;
         case 'user':
-          return `<a href="${this.origin}/user/profile.php?id=${r.userId}">${escapeHtml(`${u?.firstname ?? ''} ${u?.lastname ?? ''}`)}</a>`;
+          return `<a href="${this.baseUrl}/user/profile.php?id=${r.userId}">${escapeHtml(`${u?.firstname ?? ''} ${u?.lastname ?? ''}`)}</a>`;
         case 'email':
           return u?.email ?? '';
         case 'username':
