@@ -1,49 +1,91 @@
 /**
- * The health report behind GET /api/health: settings valid, state tables reachable, the last
- * sync pass's outcome and age, dead letters and queued records. It names settings, never their
- * values, and reports storage failures without the underlying message (which may name the
- * account): the detail goes to the log.
+ * The anonymous health answer behind GET /api/health: one word for a load balancer or an uptime
+ * probe, and the age of the last successful sync pass. Nothing else leaves: run ids, counts,
+ * reasons and settings are for the operator's `GET /api/status` (src/sync/status.ts).
+ *
+ * It must stay cheap under a probe every few seconds from several places: it reads one short page
+ * of the run history (newest first by row key) and the quarantine's single row, never counts a
+ * table, and the answer is cached per process for a few seconds (`HealthCache`).
  */
 import { isConfigError } from '../config/errors.js';
 import type { Config } from '../config/loadConfig.js';
-import type { PendingStore } from '../state/pendingStore.js';
-import type { QuarantineStore } from '../state/quarantineStore.js';
-import type { RunRecord, SyncState } from '../state/types.js';
+import type { Quarantine } from '../state/quarantineStore.js';
+import type { RunRecord, StateOperationOptions } from '../state/types.js';
 import type { Logger } from './logger.js';
+
+/** `failing`: nothing is being synced (settings, storage, a failed or quarantined pass); `degraded`: behind. */
+export type OverallStatus = 'ok' | 'degraded' | 'failing';
+
+export interface HealthAnswer {
+  readonly status: OverallStatus;
+  /** Seconds since the last sync pass that finished without failing; null when none is known. */
+  readonly lastSuccessAgeSeconds: number | null;
+}
 
 /** Triggers of runs that are not sync passes: single records, and full re-sync requests. */
 const NOT_A_PASS = /^(webhook|pending|resync:(learner|course|enrollment|all))$/;
-const RECENT_RUNS = 200;
-const STORAGE_TIMEOUT_MS = 5_000;
+/** One page of the run history: webhooks add runs between passes, so read past a few of them. */
+export const RECENT_RUNS = 200;
+export const STORAGE_TIMEOUT_MS = 5_000;
 export const DEFAULT_MAX_AGE_MINUTES = 60;
+/** How long an answer is reused; probes hit every few seconds, a sync pass lasts minutes. */
+export const HEALTH_CACHE_MS = 5_000;
 
-export interface HealthReport {
-  /** `unhealthy`: settings or storage broken (HTTP 503); `degraded`: the sync is behind or failing (HTTP 200). */
-  readonly status: 'ok' | 'degraded' | 'unhealthy';
-  readonly checkedAt: string;
+export interface PassSummary {
+  readonly runId: string;
+  readonly trigger: string;
+  readonly status: RunRecord['status'];
+  readonly startedAt: string;
+  readonly finishedAt: string | null;
+  readonly ageSeconds: number;
+}
+
+export interface PassAssessment {
+  readonly status: OverallStatus;
   readonly problems: readonly string[];
-  readonly config: { readonly ok: boolean; readonly invalidSettings?: readonly string[] };
-  readonly storage: { readonly ok: boolean } | null;
-  readonly lastRun: {
-    readonly runId: string;
-    readonly trigger: string;
-    readonly status: RunRecord['status'];
-    readonly startedAt: string;
-    readonly finishedAt: string | null;
-    readonly ageSeconds: number;
-  } | null;
-  readonly deadLetters: { readonly count: number } | null;
-  readonly pending: { readonly count: number } | null;
-  readonly runLease: { readonly held: boolean; readonly expiresAt: string | null } | null;
-  readonly webhook: { readonly configured: boolean } | null;
-  /** Active: the sync passes are skipped until `viva-sync quarantine clear` (docs/operations.md). */
-  readonly quarantine: { readonly active: boolean; readonly trigger: string | null; readonly reason: string | null; readonly since: string | null } | null;
+  readonly lastRun: PassSummary | null;
+  readonly lastSuccess: PassSummary | null;
+}
+
+export function isSyncPass(run: RunRecord): boolean {
+  return !NOT_A_PASS.test(run.trigger);
+}
+
+/** The rules health and status share: what the recent runs and the quarantine say about the sync. */
+export function assessPasses(input: { readonly runs: readonly RunRecord[]; readonly quarantine: Quarantine | undefined; readonly now: Date; readonly maxAgeMinutes: number }): PassAssessment {
+  const failing: string[] = [];
+  const degraded: string[] = [];
+  const q = input.quarantine;
+  if (q?.active === true) failing.push(`the sync is quarantined since ${q.since ?? 'unknown'}: ${(q.reason ?? '').replace(/^quarantined: /, '').split('\n')[0] ?? ''}`);
+  const summary = (run: RunRecord): PassSummary => {
+    const at = Date.parse(run.finishedAt ?? run.startedAt);
+    const ageSeconds = Math.max(0, Math.round((input.now.getTime() - at) / 1000));
+    return { runId: run.runId, trigger: run.trigger, status: run.status, startedAt: run.startedAt, finishedAt: run.finishedAt ?? null, ageSeconds };
+  };
+  const passes = input.runs.filter(isSyncPass);
+  const last = passes[0];
+  const success = passes.find((r) => r.status === 'succeeded' || r.status === 'partial');
+  const lastRun = last === undefined ? null : summary(last);
+  if (last === undefined || lastRun === null) {
+    degraded.push('no sync pass has run yet');
+  } else {
+    if (last.status === 'failed') failing.push(`the last sync pass failed${last.message !== undefined ? `: ${last.message.split('\n')[0] ?? ''}` : ''}`);
+    if (lastRun.ageSeconds > input.maxAgeMinutes * 60) degraded.push(`the last sync pass is older than ${input.maxAgeMinutes} minutes`);
+  }
+  const status: OverallStatus = failing.length > 0 ? 'failing' : degraded.length > 0 ? 'degraded' : 'ok';
+  return { status, problems: [...failing, ...degraded], lastRun, lastSuccess: success === undefined ? null : summary(success) };
+}
+
+/** The two cheap reads health needs. */
+export interface HealthStores {
+  readonly runs: { listRecent(limit: number, options?: StateOperationOptions): Promise<RunRecord[]> };
+  readonly quarantine?: { get(options?: StateOperationOptions): Promise<Quarantine> };
 }
 
 export interface HealthSource {
   /** Throws a ConfigError when the settings are invalid. */
   config(): Config;
-  stores(config: Config): Promise<{ readonly state: SyncState; readonly pending: PendingStore; readonly quarantine?: QuarantineStore }>;
+  stores(config: Config): Promise<HealthStores>;
 }
 
 export interface HealthOptions {
@@ -54,69 +96,56 @@ export interface HealthOptions {
   readonly now?: Date;
 }
 
-export async function checkHealth(source: HealthSource, options: HealthOptions): Promise<HealthReport> {
+export async function checkHealth(source: HealthSource, options: HealthOptions): Promise<HealthAnswer> {
   const now = options.now ?? new Date();
-  const empty = { checkedAt: now.toISOString(), storage: null, lastRun: null, deadLetters: null, pending: null, runLease: null, webhook: null, quarantine: null };
   let config: Config;
   try {
     config = source.config();
   } catch (err) {
     if (!isConfigError(err)) throw err;
-    const names = [...new Set(err.problems.map((p) => p.setting))];
-    return { ...empty, status: 'unhealthy', problems: [`invalid settings: ${names.join(', ')}`], config: { ok: false, invalidSettings: names } };
+    options.logger.error('Health check: the settings are invalid', { settings: [...new Set(err.problems.map((p) => p.setting))].join(', ') });
+    return { status: 'failing', lastSuccessAgeSeconds: null };
   }
-  const webhook = { configured: config.webhookSecret !== undefined };
   const abortSignal = AbortSignal.timeout(options.storageTimeoutMs ?? STORAGE_TIMEOUT_MS);
-  let readings;
   try {
-    // Opening the stores creates missing tables: bounded by the same timeout as the reads.
-    const { state, pending, quarantine } = await Promise.race([source.stores(config), rejectOnAbort(abortSignal)]);
-    const [runs, deadLetters, pendingCount, lease, quarantined] = await Promise.all([
-      state.runs.listRecent(RECENT_RUNS, { abortSignal }),
-      state.deadLetters.count({ abortSignal }),
-      pending.countRecords({ abortSignal }),
-      state.lease.current({ abortSignal }),
-      quarantine?.get({ abortSignal }),
-    ]);
-    readings = { runs, deadLetters, pendingCount, lease, quarantined };
+    const stores = await withTimeout(source.stores(config), abortSignal);
+    const [runs, quarantine] = await Promise.all([stores.runs.listRecent(RECENT_RUNS, { abortSignal }), stores.quarantine?.get({ abortSignal })]);
+    const assessed = assessPasses({ runs, quarantine, now, maxAgeMinutes: options.maxAgeMinutes ?? DEFAULT_MAX_AGE_MINUTES });
+    return { status: assessed.status, lastSuccessAgeSeconds: assessed.lastSuccess?.ageSeconds ?? null };
   } catch (err) {
     options.logger.error('Health check: the state tables could not be read', { reason: err instanceof Error ? err.message : String(err) });
-    return { ...empty, status: 'unhealthy', problems: ['the state tables could not be read (see the function log)'], config: { ok: true }, storage: { ok: false }, webhook };
+    return { status: 'failing', lastSuccessAgeSeconds: null };
   }
-
-  const problems: string[] = [];
-  const q = readings.quarantined;
-  if (q?.active === true) problems.push(`the sync is quarantined since ${q.since ?? 'unknown'}: ${(q.reason ?? '').replace(/^quarantined: /, '').split('\n')[0] ?? ''}`);
-  const pass = readings.runs.find((r) => !NOT_A_PASS.test(r.trigger));
-  let lastRun: HealthReport['lastRun'] = null;
-  if (pass === undefined) {
-    problems.push('no sync pass has run yet');
-  } else {
-    const at = Date.parse(pass.finishedAt ?? pass.startedAt);
-    const ageSeconds = Math.max(0, Math.round((now.getTime() - at) / 1000));
-    lastRun = { runId: pass.runId, trigger: pass.trigger, status: pass.status, startedAt: pass.startedAt, finishedAt: pass.finishedAt ?? null, ageSeconds };
-    if (pass.status === 'failed') problems.push(`the last sync pass failed${pass.message !== undefined ? `: ${pass.message.split('\n')[0] ?? ''}` : ''}`);
-    const maxAgeMinutes = options.maxAgeMinutes ?? DEFAULT_MAX_AGE_MINUTES;
-    if (ageSeconds > maxAgeMinutes * 60) problems.push(`the last sync pass is older than ${maxAgeMinutes} minutes`);
-  }
-  return {
-    status: problems.length === 0 ? 'ok' : 'degraded',
-    checkedAt: now.toISOString(),
-    problems,
-    config: { ok: true },
-    storage: { ok: true },
-    lastRun,
-    deadLetters: { count: readings.deadLetters },
-    pending: { count: readings.pendingCount },
-    runLease: { held: readings.lease !== undefined, expiresAt: readings.lease?.expiresAt ?? null },
-    webhook,
-    quarantine: q === undefined ? null : { active: q.active, trigger: q.trigger ?? null, reason: q.reason ?? null, since: q.since ?? null },
-  };
 }
 
-function rejectOnAbort(signal: AbortSignal): Promise<never> {
-  return new Promise((_, reject) => {
-    if (signal.aborted) reject(signal.reason);
-    signal.addEventListener('abort', () => reject(signal.reason), { once: true });
-  });
+/** Opening the stores creates missing tables: bounded by the same timeout as the reads. */
+export function withTimeout<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  return Promise.race([
+    work,
+    new Promise<never>((_, reject) => {
+      if (signal.aborted) reject(signal.reason);
+      signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+    }),
+  ]);
+}
+
+/**
+ * Answers reused for a few seconds per key (the settings and query that produced them); callers
+ * of an expired key while it is being computed share that computation, so a burst of probes costs
+ * one read.
+ */
+export class HealthCache {
+  readonly #entries = new Map<string, { readonly at: number; readonly answer: Promise<HealthAnswer> }>();
+
+  get(key: string, compute: () => Promise<HealthAnswer>, options: { readonly ttlMs?: number; readonly nowMs?: number } = {}): Promise<HealthAnswer> {
+    const nowMs = options.nowMs ?? Date.now();
+    const entry = this.#entries.get(key);
+    if (entry !== undefined && nowMs - entry.at < (options.ttlMs ?? HEALTH_CACHE_MS)) return entry.answer;
+    // Settings rarely change: a handful of keys at most; forget them all rather than track ages.
+    if (this.#entries.size >= 16) this.#entries.clear();
+    const answer = compute();
+    this.#entries.set(key, { at: nowMs, answer });
+    answer.catch(() => this.#entries.delete(key));
+    return answer;
+  }
 }

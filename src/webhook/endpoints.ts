@@ -1,12 +1,15 @@
 /**
- * The three HTTP endpoints, wired: settings from the environment (and local.settings.json), the
+ * The HTTP endpoints, wired: settings from the environment (and local.settings.json), the
  * per-process services, and the request-like handlers. Each function file makes one call here.
  */
+import { createHash } from 'node:crypto';
 import { isConfigError } from '../config/errors.js';
 import { loadConfig, type Config } from '../config/loadConfig.js';
 import { tableConnectionOf } from '../state/httpState.js';
 import { createQuarantineStore } from '../state/quarantineStore.js';
-import { checkHealth, DEFAULT_MAX_AGE_MINUTES } from '../sync/health.js';
+import { checkHealth, DEFAULT_MAX_AGE_MINUTES, HealthCache } from '../sync/health.js';
+import { readStatus } from '../sync/status.js';
+import { createSharedRateStore } from '../state/sharedRateStore.js';
 import type { Logger } from '../sync/logger.js';
 import { readResyncStatus, requestFullResync, resyncInline } from '../sync/resync.js';
 import { redactingLogger, secretSettingValues, syncEnrollment, withSyncServices, type SyncEnrollmentOptions, type SyncServices } from '../sync/singleRecord.js';
@@ -26,8 +29,10 @@ export interface EndpointOptions {
   readonly cwd?: string;
   /** Timing of the webhook's single-record run (tests shorten them). */
   readonly webhook?: Pick<SyncEnrollmentOptions, 'leaseWaitMs' | 'timeoutMs'>;
-  /** How long the health check waits for the storage (default 5 s). */
+  /** How long the health check and the status report wait for the storage (default 5 s). */
   readonly healthStorageTimeoutMs?: number;
+  /** How long a health answer is reused (default 5 s; 0 computes every answer afresh). */
+  readonly healthCacheMs?: number;
 }
 
 /**
@@ -126,31 +131,74 @@ export async function resyncEndpoint(request: FetchLikeRequest, endpointOptions:
   });
 }
 
-/** GET /api/health[?maxAgeMinutes=N]. */
+const healthCache = new HealthCache();
+
+function parseMaxAge(request: Pick<FetchLikeRequest, 'query'>): number | HttpResult {
+  const rawAge = request.query?.get('maxAgeMinutes') ?? null;
+  const maxAgeMinutes = rawAge === null ? DEFAULT_MAX_AGE_MINUTES : Number(rawAge);
+  if (!Number.isInteger(maxAgeMinutes) || maxAgeMinutes < 1 || maxAgeMinutes > 7 * 24 * 60) {
+    return problem(400, 'badRequest', 'maxAgeMinutes must be a whole number from 1 to 10080');
+  }
+  return maxAgeMinutes;
+}
+
+/**
+ * GET /api/health[?maxAgeMinutes=N], anonymous: `{ status, lastSuccessAgeSeconds }` and nothing
+ * more (200 for `ok` and `degraded`, 503 for `failing`), cached per process for a few seconds.
+ */
 export async function healthEndpoint(request: Pick<FetchLikeRequest, 'method' | 'query'>, endpointOptions: EndpointOptions): Promise<HttpResult> {
   const options = redacted(endpointOptions);
   const { logger } = options;
   return guarded(logger, 'The health check', async () => {
     if (request.method.toUpperCase() !== 'GET') return methodNotAllowed(['GET']);
-    const rawAge = request.query?.get('maxAgeMinutes') ?? null;
-    const maxAgeMinutes = rawAge === null ? DEFAULT_MAX_AGE_MINUTES : Number(rawAge);
-    if (!Number.isInteger(maxAgeMinutes) || maxAgeMinutes < 1 || maxAgeMinutes > 7 * 24 * 60) {
-      return problem(400, 'badRequest', 'maxAgeMinutes must be a whole number from 1 to 10080');
-    }
+    const maxAgeMinutes = parseMaxAge(request);
+    if (typeof maxAgeMinutes !== 'number') return maxAgeMinutes;
     const cwd = options.cwd ?? process.cwd();
-    const report = await checkHealth(
+    const env = options.env ?? process.env;
+    const compute = () =>
+      checkHealth(
+        {
+          config: () => loadConfig(env, { cwd }),
+          stores: (config) =>
+            withSyncServices(config, { cwd, logger }, async (services) => ({
+              runs: (await services.state()).runs,
+              quarantine: await createQuarantineStore({ connection: tableConnectionOf(config.storage), tablePrefix: config.tablePrefix }),
+            })),
+        },
+        { logger, maxAgeMinutes, ...(options.healthStorageTimeoutMs !== undefined ? { storageTimeoutMs: options.healthStorageTimeoutMs } : {}) },
+      );
+    const key = createHash('sha256').update(JSON.stringify([cwd, maxAgeMinutes, env])).digest('hex');
+    const answer = await healthCache.get(key, compute, options.healthCacheMs !== undefined ? { ttlMs: options.healthCacheMs } : {});
+    return json(answer.status === 'failing' ? 503 : 200, answer, { 'Cache-Control': 'no-store' });
+  });
+}
+
+/** GET /api/status[?maxAgeMinutes=N], behind the function key: the operator's report as JSON. */
+export async function statusEndpoint(request: Pick<FetchLikeRequest, 'method' | 'query'>, endpointOptions: EndpointOptions): Promise<HttpResult> {
+  const options = redacted(endpointOptions);
+  const { logger } = options;
+  return guarded(logger, 'The status report', async () => {
+    if (request.method.toUpperCase() !== 'GET') return methodNotAllowed(['GET']);
+    const maxAgeMinutes = parseMaxAge(request);
+    if (typeof maxAgeMinutes !== 'number') return maxAgeMinutes;
+    const cwd = options.cwd ?? process.cwd();
+    const report = await readStatus(
       {
         config: () => loadConfig(options.env ?? process.env, { cwd }),
         stores: (config) =>
-          withSyncServices(config, { cwd, logger }, async (services) => ({
-            state: await services.state(),
-            pending: services.http.pending,
-            quarantine: await createQuarantineStore({ connection: tableConnectionOf(config.storage), tablePrefix: config.tablePrefix }),
-          })),
+          withSyncServices(config, { cwd, logger }, async (services) => {
+            const connection = tableConnectionOf(config.storage);
+            const [state, quarantine, sharedRate] = await Promise.all([
+              services.state(),
+              createQuarantineStore({ connection, tablePrefix: config.tablePrefix }),
+              createSharedRateStore({ connection, tablePrefix: config.tablePrefix }),
+            ]);
+            return { state, pending: services.http.pending, quarantine, sharedRate };
+          }),
       },
       { logger, maxAgeMinutes, ...(options.healthStorageTimeoutMs !== undefined ? { storageTimeoutMs: options.healthStorageTimeoutMs } : {}) },
     );
-    return json(report.status === 'unhealthy' ? 503 : 200, report, { 'Cache-Control': 'no-store' });
+    return json(200, report, { 'Cache-Control': 'no-store' });
   });
 }
 

@@ -10,12 +10,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { health } from '../../functions/health.js';
 import { lmsWebhook } from '../../functions/lmsWebhook.js';
 import { resync } from '../../functions/resync.js';
+import { status } from '../../functions/status.js';
 import { runCli } from '../../src/cli/main.js';
 import { createHttpState, tableConnectionOf, type HttpState } from '../../src/state/httpState.js';
 import { loadConfig } from '../../src/config/loadConfig.js';
 import { silentLogger } from '../../src/sync/logger.js';
 import { runScheduledSync } from '../../src/sync/scheduled.js';
-import { healthEndpoint } from '../../src/webhook/endpoints.js';
+import { healthEndpoint, statusEndpoint } from '../../src/webhook/endpoints.js';
 import { signWebhook } from '../../src/webhook/signature.js';
 import { anEnrollment } from '../support/builders.js';
 import { SyncHarness } from '../support/syncHarness.js';
@@ -374,40 +375,98 @@ describe('POST /api/resync', () => {
 });
 
 describe('GET /api/health', () => {
-  it('reports settings, storage, the last pass and dead letters, without secrets', async () => {
+  const fresh = (h: SyncHarness, env: NodeJS.ProcessEnv = h.env) => healthEndpoint(healthRequest(), { logger: silentLogger, env, cwd: h.dir, healthCacheMs: 0 });
+
+  it('answers a probe with the status and the age of the last successful pass, nothing more', async () => {
     const h = await newHarness();
     h.writeExport([anEnrollment({ enrollmentId: 'h1', learner: ada }), anEnrollment({ enrollmentId: 'h2', learner: { upn: 'former.x@contoso.example', email: 'former.x@contoso.example' } })]);
-    const fresh = await invoke(h, health, healthRequest());
-    expect(fresh).toMatchObject({ status: 200, body: { status: 'degraded', problems: ['no sync pass has run yet'], config: { ok: true }, storage: { ok: true }, lastRun: null, webhook: { configured: true } } });
+    const before = await invoke(h, health, healthRequest());
+    expect(before).toMatchObject({ status: 200, headers: { 'Cache-Control': 'no-store' } });
+    expect(before.body).toEqual({ status: 'degraded', lastSuccessAgeSeconds: null });
     await scheduled(h);
-    const after = await invoke(h, health, healthRequest());
+    const after = await fresh(h);
     expect(after.status).toBe(200);
-    expect(after.body).toMatchObject({ status: 'ok', problems: [], deadLetters: { count: 1 }, pending: { count: 0 }, runLease: { held: false }, lastRun: { trigger: 'timer', status: 'succeeded' } });
-    expect((after.body['lastRun'] as { ageSeconds: number }).ageSeconds).toBeLessThan(60);
-    expect(after.headers['Cache-Control']).toBe('no-store');
-    const text = JSON.stringify(after.body) + JSON.stringify(fresh.body);
-    for (const secret of [SECRET.slice(6), h.env.GRAPH_TOKEN ?? 'none', 'AccountKey', 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq']) expect(text).not.toContain(secret);
+    // A dead letter (h2 has no Entra user) is the operator's business, not a probe's.
+    expect(Object.keys(after.jsonBody as object).sort()).toEqual(['lastSuccessAgeSeconds', 'status']);
+    expect(after.jsonBody).toMatchObject({ status: 'ok', lastSuccessAgeSeconds: expect.any(Number) });
+    expect((after.jsonBody as { lastSuccessAgeSeconds: number }).lastSuccessAgeSeconds).toBeLessThan(60);
   });
 
-  it('answers 503 naming (never showing) bad settings, and 405 for a wrong method', async () => {
+  it('reuses its answer for a few seconds, so a burst of probes reads the storage once', async () => {
+    const h = await newHarness();
+    h.writeExport([anEnrollment({ enrollmentId: 'c1', learner: ada })]);
+    const first = await invoke(h, health, healthRequest());
+    await scheduled(h);
+    // Within the cache's lifetime the probe still gets the answer from before the pass.
+    expect((await invoke(h, health, healthRequest())).body).toEqual(first.body);
+    expect((await fresh(h)).jsonBody).toMatchObject({ status: 'ok' });
+  });
+
+  it('answers 503 failing, naming nothing, when the settings are bad; 405 for a wrong method', async () => {
     const h = await newHarness();
     const broken = await invoke(h, health, healthRequest(), { VIVA_PROVIDER_ID: '', GRAPH_TOKEN: 'tok-should-not-leak', GRAPH_BASE_URL: 'https://graph.microsoft.com' });
-    expect(broken).toMatchObject({ status: 503, body: { status: 'unhealthy', config: { ok: false, invalidSettings: ['VIVA_PROVIDER_ID', 'GRAPH_AUTH'] } } });
-    expect(JSON.stringify(broken.body)).not.toContain('tok-should-not-leak');
+    expect(broken).toMatchObject({ status: 503 });
+    expect(broken.body).toEqual({ status: 'failing', lastSuccessAgeSeconds: null });
+    expect(broken.logs.join('\n')).toContain('VIVA_PROVIDER_ID');
+    expect(broken.logs.join('\n')).not.toContain('tok-should-not-leak');
     expect(await invoke(h, health, healthRequest('POST'))).toMatchObject({ status: 405, headers: { Allow: 'GET' } });
     expect(await invoke(h, health, healthRequest('GET', '?maxAgeMinutes=0'))).toMatchObject({ status: 400 });
   });
 
-  it('answers 503 when the state tables cannot be reached', async () => {
+  it('answers 503 failing when the state tables cannot be reached', async () => {
     const h = await newHarness();
     const unreachable = 'DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;TableEndpoint=http://127.0.0.1:9/devstoreaccount1;';
     // The core endpoint the function calls, with a short storage timeout to keep the test fast.
     const logs: string[] = [];
     const logger = { info: (m: string) => logs.push(m), warn: (m: string) => logs.push(m), error: (m: string) => logs.push(m) };
-    const result = await healthEndpoint(healthRequest(), { logger, env: { ...h.env, AzureWebJobsStorage: unreachable }, cwd: h.dir, healthStorageTimeoutMs: 500 });
-    expect(result).toMatchObject({ status: 503, jsonBody: { status: 'unhealthy', storage: { ok: false } } });
-    expect(JSON.stringify(result.jsonBody)).not.toContain('AccountKey');
+    const result = await healthEndpoint(healthRequest(), { logger, env: { ...h.env, AzureWebJobsStorage: unreachable }, cwd: h.dir, healthStorageTimeoutMs: 500, healthCacheMs: 0 });
+    expect(result).toMatchObject({ status: 503, jsonBody: { status: 'failing', lastSuccessAgeSeconds: null } });
     expect(logs).toContain('Health check: the state tables could not be read');
+    const report = await statusEndpoint(healthRequest(), { logger, env: { ...h.env, AzureWebJobsStorage: unreachable }, cwd: h.dir, healthStorageTimeoutMs: 500 });
+    expect(report).toMatchObject({ status: 200, jsonBody: { status: 'failing', storage: { ok: false } } });
+    expect(JSON.stringify(report.jsonBody)).not.toContain('AccountKey');
+  });
+});
+
+describe('GET /api/status', () => {
+  it('reports runs with counts, dead letters by reason, cursor, lease and webhook, without secrets', async () => {
+    const h = await newHarness();
+    h.writeExport([
+      anEnrollment({ enrollmentId: 's1', learner: ada }),
+      anEnrollment({ enrollmentId: 's2', learner: { upn: 'former.x@contoso.example', email: 'former.x@contoso.example' } }),
+      anEnrollment({ enrollmentId: 's3', learner: { upn: 'former.y@contoso.example', email: 'former.y@contoso.example' } }),
+    ]);
+    const before = await invoke(h, status, healthRequest());
+    expect(before).toMatchObject({ status: 200, body: { status: 'degraded', problems: ['no sync pass has run yet'], config: { ok: true }, storage: { ok: true }, lastRun: null, webhook: { configured: true } } });
+    await scheduled(h);
+    const after = await invoke(h, status, healthRequest());
+    expect(after).toMatchObject({ status: 200, headers: { 'Cache-Control': 'no-store' } });
+    expect(after.body).toMatchObject({
+      status: 'ok',
+      problems: [],
+      lastRun: { trigger: 'timer', status: 'succeeded' },
+      lastSuccess: { trigger: 'timer', status: 'succeeded' },
+      pending: { count: 0 },
+      runLease: { held: false, owner: null },
+      cursor: { ledgerComplete: true },
+      quarantine: { active: false },
+    });
+    const runs = after.body['runs'] as { trigger: string; counts: { read: number; created: number; failed: number } }[];
+    expect(runs[0]).toMatchObject({ trigger: 'timer', counts: { read: 3, created: 1, failed: 2 } });
+    const deadLetters = after.body['deadLetters'] as { count: number; byReason: { reason: string; count: number }[]; complete: boolean };
+    expect(deadLetters.count).toBe(2);
+    expect(deadLetters.complete).toBe(true);
+    expect(deadLetters.byReason.reduce((n, g) => n + g.count, 0)).toBe(2);
+    const text = JSON.stringify(after.body) + JSON.stringify(before.body);
+    for (const secret of [SECRET.slice(6), h.env.GRAPH_TOKEN ?? 'none', 'AccountKey', 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq']) expect(text).not.toContain(secret);
+  });
+
+  it('names bad settings (never their values) and answers 405 for a wrong method', async () => {
+    const h = await newHarness();
+    const broken = await invoke(h, status, healthRequest(), { VIVA_PROVIDER_ID: '', GRAPH_TOKEN: 'tok-should-not-leak', GRAPH_BASE_URL: 'https://graph.microsoft.com' });
+    expect(broken).toMatchObject({ status: 200, body: { status: 'failing', config: { ok: false, invalidSettings: ['VIVA_PROVIDER_ID', 'GRAPH_AUTH'] } } });
+    expect(JSON.stringify(broken.body)).not.toContain('tok-should-not-leak');
+    expect(await invoke(h, status, healthRequest('POST'))).toMatchObject({ status: 405, headers: { Allow: 'GET' } });
   });
 });
 
@@ -418,6 +477,7 @@ describe('over real HTTP', () => {
       [/^\/api\/lms\/webhook$/, lmsWebhook],
       [/^\/api\/resync(?:\/(?<runId>[^/]+))?$/, resync],
       [/^\/api\/health$/, health],
+      [/^\/api\/status$/, status],
     ];
     const server = createServer((req, res) => {
       const chunks: Buffer[] = [];
@@ -466,6 +526,9 @@ describe('over real HTTP', () => {
 
       const healthResponse = await fetch(`${url}/api/health`);
       expect(healthResponse.status).toBe(200);
+      expect(Object.keys((await healthResponse.json()) as object).sort()).toEqual(['lastSuccessAgeSeconds', 'status']);
+      const statusResponse = await fetch(`${url}/api/status`);
+      expect(await statusResponse.json()).toMatchObject({ webhook: { configured: true }, runs: expect.any(Array) });
       const resynced = await fetch(`${url}/api/resync`, { method: 'POST', body: JSON.stringify({ enrollment: 'x1' }) });
       expect(await resynced.json()).toMatchObject({ status: 'succeeded', matched: 1, forced: 1 });
       const all = await fetch(`${url}/api/resync`, { method: 'POST', body: JSON.stringify({ all: true }) });

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/sync/logger.js';
 import { runScheduledSync } from '../../src/sync/scheduled.js';
-import { healthEndpoint } from '../../src/webhook/endpoints.js';
+import { healthEndpoint, statusEndpoint } from '../../src/webhook/endpoints.js';
 import { anEnrollment } from '../support/builders.js';
 import { lastJsonLine, SyncHarness } from '../support/syncHarness.js';
 
@@ -16,7 +16,12 @@ const cli = (h: SyncHarness, args: readonly string[], env: Record<string, string
 const lastJson = (output: Output): Record<string, unknown> => lastJsonLine(output.stdout);
 
 async function health(h: SyncHarness): Promise<Record<string, unknown>> {
-  const result = await healthEndpoint({ method: 'GET', query: new URLSearchParams() }, { logger: silentLogger, env: h.env, cwd: h.dir });
+  const result = await healthEndpoint({ method: 'GET', query: new URLSearchParams() }, { logger: silentLogger, env: h.env, cwd: h.dir, healthCacheMs: 0 });
+  return result.jsonBody as Record<string, unknown>;
+}
+
+async function operatorStatus(h: SyncHarness): Promise<Record<string, unknown>> {
+  const result = await statusEndpoint({ method: 'GET', query: new URLSearchParams() }, { logger: silentLogger, env: h.env, cwd: h.dir });
   return result.jsonBody as Record<string, unknown>;
 }
 
@@ -47,8 +52,9 @@ describe('quarantine', () => {
     const status = lastJson(await cli(h, ['status', '--json']));
     expect(status['quarantine']).toMatchObject({ active: true, trigger: 'deletes', counts: { deletes: 5 } });
     expect((await cli(h, ['status'])).stdout).toContain('QUARANTINED since');
-    const report = await health(h);
-    expect(report).toMatchObject({ status: 'degraded', quarantine: { active: true, trigger: 'deletes' } });
+    expect(await health(h)).toEqual({ status: 'failing', lastSuccessAgeSeconds: expect.any(Number) });
+    const report = await operatorStatus(h);
+    expect(report).toMatchObject({ status: 'failing', quarantine: { active: true, trigger: 'deletes' } });
     expect((report['problems'] as string[]).some((p) => p.startsWith('the sync is quarantined since'))).toBe(true);
     const shown = await cli(h, ['quarantine', 'show', '--json']);
     expect(lastJson(shown)).toMatchObject({ active: true, trigger: 'deletes', reason: expect.stringContaining('SYNC_QUARANTINE_MAX_DELETES') });
@@ -67,7 +73,8 @@ describe('quarantine', () => {
     expect(lastJson(done)).toMatchObject({ status: 'succeeded', counts: { deleted: 5 } });
     expect(h.standIn.activities()).toHaveLength(0);
     expect(lastJson(await cli(h, ['quarantine', 'show', '--json']))).toMatchObject({ active: false, deletesApproved: false });
-    expect(await health(h)).toMatchObject({ quarantine: { active: false } });
+    expect(await operatorStatus(h)).toMatchObject({ quarantine: { active: false } });
+    expect(await health(h)).toMatchObject({ status: 'ok' });
   });
 
   it('stops a run when more than SYNC_QUARANTINE_FAILURE_SHARE of its writes fail, and the runs after clearing proceed', async () => {
