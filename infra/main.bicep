@@ -179,6 +179,17 @@ param syncMode string = ''
 @description('SYNC_QUEUE_NAME: the work queue of queue mode (and <name>-poison). Empty: vivasync-work.')
 param syncQueueName string = ''
 
+@allowed(['', 'all', 'enrolled'])
+@description('SYNC_CATALOG: all (every course the LMS lists becomes Viva Learning content) or enrolled (only courses with enrollments). Empty: all, where the adapter can list courses.')
+param syncCatalog string = ''
+
+@description('LMS_CATALOG_PATH: for LMS_ADAPTER=file, the course catalog export (.jsonl or .csv). Empty: no catalog.')
+param lmsCatalogPath string = ''
+
+@allowed(['', 'changes', 'snapshot'])
+@description('LMS_EXPORT_MODE: for LMS_ADAPTER=file, changes (withdrawals carry deleted: true) or snapshot (each export is every current enrollment; one missing from a complete export is withdrawn). Empty: changes.')
+param lmsExportMode string = ''
+
 // The queue triggers bind to %SYNC_QUEUE_NAME% in every mode, so the setting is never empty.
 var workQueueName = empty(syncQueueName) ? 'vivasync-work' : syncQueueName
 
@@ -296,6 +307,9 @@ module api 'app/api.bicep' = {
     syncQuarantineMaxDeletes: syncQuarantineMaxDeletes
     syncMode: syncMode
     syncQueueName: workQueueName
+    syncCatalog: syncCatalog
+    lmsCatalogPath: lmsCatalogPath
+    lmsExportMode: lmsExportMode
   }
 }
 

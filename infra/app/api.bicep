@@ -72,6 +72,9 @@ param syncQuarantineFailureShare string
 param syncQuarantineMaxDeletes string
 param syncMode string
 param syncQueueName string
+param syncCatalog string
+param lmsCatalogPath string
+param lmsExportMode string
 
 var storageSuffix = environment().suffixes.storage
 // No trailing slash: the table client appends the table name to this URL.
@@ -186,6 +189,9 @@ var syncSettings = {
   SYNC_QUARANTINE_MAX_DELETES: syncQuarantineMaxDeletes
   SYNC_MODE: syncMode
   SYNC_QUEUE_NAME: syncQueueName
+  SYNC_CATALOG: syncCatalog
+  LMS_CATALOG_PATH: lmsCatalogPath
+  LMS_EXPORT_MODE: lmsExportMode
 }
 
 // Secrets: Key Vault references (secret name = setting name with '_' -> '-'), kept only for the

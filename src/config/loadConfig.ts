@@ -23,7 +23,14 @@ export interface FileLmsSettings {
   readonly adapter: 'file';
   readonly filePath: string;
   readonly mappingPath?: string;
+  /** LMS_CATALOG_PATH: the course catalog export. */
+  readonly catalogPath?: string;
+  /** LMS_EXPORT_MODE: `snapshot` exports withdraw by absence. */
+  readonly exportMode: 'changes' | 'snapshot';
 }
+
+/** SYNC_CATALOG: `all` lists the LMS catalog (where the adapter can), `enrolled` upserts only enrolled courses. */
+export type CatalogScope = 'all' | 'enrolled';
 
 /** The settings of the API adapters (xapi, oneroster, canvas, moodle). */
 export type ApiLmsSettings = {
@@ -73,6 +80,8 @@ export interface Config {
   readonly webhookSecret?: string;
   /** When a run stops and the sync waits for an operator (docs/operations.md, "Quarantine"). */
   readonly quarantine: QuarantineSettings;
+  /** SYNC_CATALOG (default `all`: used where the adapter can list courses). */
+  readonly catalog: CatalogScope;
 }
 
 export interface QuarantineSettings {
@@ -121,11 +130,12 @@ export const SETTING_NAMES = [
   'SYNC_QUARANTINE_MAX_DELETES',
   'SYNC_MODE',
   'SYNC_QUEUE_NAME',
+  'SYNC_CATALOG',
   'WEBHOOK_SECRET',
 ] as const;
 
 function LMS_COMMON_NAMES(): string[] {
-  return ['LMS_ADAPTER', 'LMS_FILE_PATH', 'LMS_MAPPING_PATH', 'LMS_BASE_URL', 'LMS_CLIENT_ID', 'LMS_CLIENT_SECRET', 'LMS_TOKEN_URL', 'LMS_USERNAME', 'LMS_PASSWORD', 'LMS_TOKEN', 'LMS_COURSE_IDS'];
+  return ['LMS_ADAPTER', 'LMS_FILE_PATH', 'LMS_MAPPING_PATH', 'LMS_CATALOG_PATH', 'LMS_EXPORT_MODE', 'LMS_BASE_URL', 'LMS_CLIENT_ID', 'LMS_CLIENT_SECRET', 'LMS_TOKEN_URL', 'LMS_USERNAME', 'LMS_PASSWORD', 'LMS_TOKEN', 'LMS_COURSE_IDS'];
 }
 
 /** Settings whose values never appear in messages. */
@@ -177,6 +187,7 @@ function readAll(r: SettingsReader, options: LoadConfigOptions): Config | undefi
   const mode = r.oneOf('SYNC_MODE', ['inline', 'queue'] as const, 'inline');
   // Queue names: 3-63 lower-case letters, digits and single hyphens; '-poison' is appended for the poison queue.
   const queueName = r.pattern('SYNC_QUEUE_NAME', /^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){2,55}$/, 'must be 3 to 56 lower-case letters, digits and single hyphens, starting and ending with a letter or digit', 'vivasync-work');
+  const catalog = r.oneOf('SYNC_CATALOG', ['all', 'enrolled'] as const, 'all');
   const webhookSecret = r.optional('WEBHOOK_SECRET');
   if (webhookSecret !== undefined && !webhookSecret.split(/\s+/).every((s) => /^whsec_[A-Za-z0-9+/=]{16,}$/.test(s))) {
     r.problem('WEBHOOK_SECRET', 'must be one or more space-separated secrets of the form whsec_<base64>');
@@ -196,6 +207,7 @@ function readAll(r: SettingsReader, options: LoadConfigOptions): Config | undefi
     mode,
     queueName,
     quarantine: { failureShare, maxDeletes },
+    catalog,
     ...(webhookSecret !== undefined ? { webhookSecret } : {}),
   };
 }
@@ -223,7 +235,14 @@ function readLms(r: SettingsReader): LmsSettings | undefined {
     const filePath = r.required('LMS_FILE_PATH', 'is required when LMS_ADAPTER=file');
     if (filePath !== undefined && !/\.(jsonl|csv)$/i.test(filePath)) r.problem('LMS_FILE_PATH', 'must name a .jsonl or .csv file');
     const mappingPath = r.optional('LMS_MAPPING_PATH');
-    return filePath === undefined ? undefined : { adapter, filePath, ...(mappingPath !== undefined ? { mappingPath } : {}) };
+    const catalogPath = r.optional('LMS_CATALOG_PATH');
+    if (catalogPath !== undefined && !/\.(jsonl|csv)$/i.test(catalogPath)) r.problem('LMS_CATALOG_PATH', 'must name a .jsonl or .csv file (the course catalog, DESIGN.md "The course catalog")');
+    const exportMode = r.oneOf('LMS_EXPORT_MODE', ['changes', 'snapshot'] as const, 'changes');
+    if (filePath === undefined) return undefined;
+    return { adapter, filePath, exportMode, ...(mappingPath !== undefined ? { mappingPath } : {}), ...(catalogPath !== undefined ? { catalogPath } : {}) };
+  }
+  for (const name of ['LMS_CATALOG_PATH', 'LMS_EXPORT_MODE']) {
+    if (r.optional(name) !== undefined) r.problem(name, `applies only to LMS_ADAPTER=file (LMS_ADAPTER is ${adapter})`);
   }
   const filePath = r.optional('LMS_FILE_PATH');
   // OneRoster may read a CSV bundle from a folder instead of the REST API.

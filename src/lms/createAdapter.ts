@@ -16,6 +16,8 @@ export function createAdapter(config: Config, cwd: string): LmsAdapter {
       return createFileAdapter({
         path: resolve(cwd, lms.filePath),
         ...(lms.mappingPath !== undefined ? { mappingPath: resolve(cwd, lms.mappingPath) } : {}),
+        ...(lms.catalogPath !== undefined ? { catalogPath: resolve(cwd, lms.catalogPath) } : {}),
+        exportMode: lms.exportMode,
         lookbackMs,
       });
     case 'xapi':

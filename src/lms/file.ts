@@ -25,6 +25,7 @@ import { decodeContinuationToken, encodeContinuationToken } from './continuation
 import { createDecoder, oversizedItem, type RecordDecoder } from './fileFormat.js';
 import { buildFileIndex, type FileIndex, type Selection } from './fileIndex.js';
 import { MAX_RECORD_BYTES, scanRecords, throwIfAborted, type FileKind } from './recordScanner.js';
+import { checkCatalogFile, listFileCatalog } from './fileCatalog.js';
 import type { ChangePage, LmsAdapter, ListChangesOptions, OperationOptions, PageSettings, PagedChanges, SourceItem } from './types.js';
 
 export { AbortError } from './recordScanner.js';
@@ -38,7 +39,16 @@ export interface FileAdapterOptions {
   readonly lookbackMs?: number;
   /** Records per page when `byPage` is not given a `maxPageSize`; default 200. */
   readonly defaultPageSize?: number;
+  /** The course catalog export (LMS_CATALOG_PATH), `.jsonl` or `.csv`. */
+  readonly catalogPath?: string;
+  /**
+   * LMS_EXPORT_MODE: `changes` (default; withdrawals carry `deleted: true`) or `snapshot` (the
+   * export is every current enrollment: each listing reads it whole, from no cursor, and is complete).
+   */
+  readonly exportMode?: ExportMode;
 }
+
+export type ExportMode = 'changes' | 'snapshot';
 
 const DEFAULT_LOOKBACK_MS = 3_600_000;
 const DEFAULT_PAGE_SIZE = 200;
@@ -102,19 +112,28 @@ export function createFileAdapter(options: FileAdapterOptions): LmsAdapter {
     lookbackMs,
     defaultPageSize: pageSizeOf(options.defaultPageSize ?? DEFAULT_PAGE_SIZE, 'defaultPageSize'),
   };
+  const { catalogPath } = options;
+  if (catalogPath !== undefined) checkCatalogFile(catalogPath);
+  const snapshot = options.exportMode === 'snapshot';
   return {
     name: 'file',
-    listChanges: (listOptions = {}) => listChanges(source, listOptions),
+    // A snapshot is read whole every time: an enrollment is withdrawn by its absence from it.
+    listChanges: (listOptions = {}) => listChanges(source, snapshot ? withoutCursor(listOptions) : listOptions, snapshot),
     getEnrollment: (enrollmentId, getOptions = {}) => getEnrollment(source, enrollmentId, getOptions),
+    ...(catalogPath !== undefined ? { listCatalog: (catalogOptions = {}) => listFileCatalog(catalogPath, catalogOptions) } : {}),
   };
 }
 
-function listChanges(source: Source, options: ListChangesOptions): PagedChanges {
+function withoutCursor(options: ListChangesOptions): ListChangesOptions {
+  return options.abortSignal !== undefined ? { abortSignal: options.abortSignal } : {};
+}
+
+function listChanges(source: Source, options: ListChangesOptions, complete: boolean): PagedChanges {
   const byPage = (settings: PageSettings = {}): AsyncGenerator<ChangePage> => listPages(source, options, settings);
   async function* items(): AsyncGenerator<SourceItem> {
     for await (const page of byPage()) yield* page.items;
   }
-  return Object.assign(items(), { byPage });
+  return Object.assign(items(), { byPage, complete });
 }
 
 function decoderFor(source: Source): RecordDecoder {

@@ -1,3 +1,4 @@
+import type { CatalogCourse } from '../mapping/catalogCourse.js';
 import type { EnrollmentRecord } from '../mapping/enrollment.js';
 
 /** Every async call takes a final options bag that extends this (Azure SDK style). */
@@ -53,6 +54,38 @@ export interface PageSettings {
 /** Paged async iterator, shaped like the Azure SDK's `PagedAsyncIterableIterator`. */
 export interface PagedChanges extends AsyncIterableIterator<SourceItem> {
   byPage(settings?: PageSettings): AsyncIterableIterator<ChangePage>;
+  /**
+   * True when this listing, read to its end, names every current enrollment of the source (a
+   * snapshot export, a full walk): an enrollment the ledger holds that it did not name was
+   * withdrawn. Absent or false: the listing holds changes only, and absence means nothing.
+   */
+  readonly complete?: boolean;
+}
+
+/** One catalog row: a course, or a row that could not be read (dead-lettered with `reason`). */
+export type CatalogItem =
+  | { readonly kind: 'course'; readonly course: CatalogCourse; readonly position: string }
+  | { readonly kind: 'invalid'; readonly key: string; readonly reason: string; readonly position: string; readonly raw: string; readonly id?: string };
+
+export interface CatalogPage {
+  readonly items: readonly CatalogItem[];
+  /** The catalog cursor that is safe to store once this page is handled. Opaque to the engine. */
+  readonly cursor: string | undefined;
+  readonly continuationToken: string | undefined;
+}
+
+export interface ListCatalogOptions extends OperationOptions {
+  /** The stored catalog cursor (its own, not the enrollments'); undefined lists everything. */
+  readonly cursor?: string;
+}
+
+export interface PagedCatalog extends AsyncIterableIterator<CatalogItem> {
+  byPage(settings?: PageSettings): AsyncIterableIterator<CatalogPage>;
+  /**
+   * True when this listing, read to its end, names every course of the catalog: a course the
+   * connector once listed that it does not name is retired. False for a listing of changes.
+   */
+  readonly complete: boolean;
 }
 
 /**
@@ -64,4 +97,7 @@ export interface LmsAdapter {
   listChanges(options?: ListChangesOptions): PagedChanges;
   /** The current state of one enrollment, or undefined when the LMS does not know it. */
   getEnrollment(enrollmentId: string, options?: OperationOptions): Promise<SourceItem | undefined>;
+  /** The course catalog, for adapters whose LMS can list courses (SYNC_CATALOG=all). */
+  listCatalog?(options?: ListCatalogOptions): PagedCatalog;
 }
+

@@ -48,4 +48,8 @@ export interface LearningContentBody {
   readonly thumbnailWebUrl?: string;
   readonly isActive?: boolean;
   readonly format?: string;
+  readonly contributors?: readonly string[];
+  readonly additionalTags?: readonly string[];
+  readonly skillTags?: readonly string[];
+  readonly level?: 'beginner' | 'intermediate' | 'advanced';
 }

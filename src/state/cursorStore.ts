@@ -4,7 +4,9 @@ import { CursorConflictError } from './types.js';
 import type { CursorRecord, CursorStore, CursorUpdate, StateOperationOptions } from './types.js';
 
 const PARTITION_KEY = 'cursor';
+/** The enrollments' cursor; the catalog keeps its own row (CATALOG_CURSOR_ROW) in the same table. */
 const ROW_KEY = 'sync';
+export const CATALOG_CURSOR_ROW = 'catalog';
 
 /**
  * The sync cursor as one entity with flat primitive fields. Every save is conditional on the
@@ -13,14 +15,16 @@ const ROW_KEY = 'sync';
 export class TableCursorStore implements CursorStore {
   readonly #client: TableClient;
   readonly #now: () => Date;
+  readonly #rowKey: string;
 
-  constructor(client: TableClient, options: { readonly now?: () => Date } = {}) {
+  constructor(client: TableClient, options: { readonly now?: () => Date; readonly rowKey?: string } = {}) {
     this.#client = client;
     this.#now = options.now ?? (() => new Date());
+    this.#rowKey = options.rowKey ?? ROW_KEY;
   }
 
   async get(options: StateOperationOptions = {}): Promise<CursorRecord> {
-    const entity = await getEntityOrUndefined(this.#client, PARTITION_KEY, ROW_KEY, options);
+    const entity = await getEntityOrUndefined(this.#client, PARTITION_KEY, this.#rowKey, options);
     if (entity === undefined) {
       return { version: 1, value: undefined, ledgerComplete: false, runId: undefined, savedAt: undefined, etag: undefined };
     }
@@ -39,7 +43,7 @@ export class TableCursorStore implements CursorStore {
   async save(update: CursorUpdate, expectedEtag: string | undefined, options: StateOperationOptions = {}): Promise<string> {
     const entity = toWritableEntity({
       partitionKey: PARTITION_KEY,
-      rowKey: ROW_KEY,
+      rowKey: this.#rowKey,
       version: 1,
       value: update.value,
       ledgerComplete: update.ledgerComplete,

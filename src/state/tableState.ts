@@ -1,5 +1,5 @@
 import { TableContentStore } from './contentStore.js';
-import { TableCursorStore } from './cursorStore.js';
+import { CATALOG_CURSOR_ROW, TableCursorStore } from './cursorStore.js';
 import { TableDeadLetterStore } from './deadLetterStore.js';
 import { TableLearnerCache } from './learnerCache.js';
 import { TableLedgerStore } from './ledgerStore.js';
@@ -7,7 +7,7 @@ import { TableRunHistory } from './runHistory.js';
 import { TableRunLease } from './runLease.js';
 import { createTableClient, ensureTable, tableName } from './tableClients.js';
 import type { TableConnection } from './tableClients.js';
-import type { StateOperationOptions, SyncState } from './types.js';
+import type { CursorStore, StateOperationOptions, SyncState } from './types.js';
 
 /** The table behind each store, before the prefix (e.g. `vivasyncLedger`). */
 export const TABLE_SUFFIXES = {
@@ -30,7 +30,7 @@ export interface TableStateOptions extends StateOperationOptions {
  * The whole durable state on Table Storage. Creates the tables that are missing (idempotent),
  * so the first run on a new account needs no set-up step.
  */
-export async function createTableState(options: TableStateOptions): Promise<SyncState & { tableNames: string[] }> {
+export async function createTableState(options: TableStateOptions): Promise<SyncState & { tableNames: string[]; catalogCursor: CursorStore }> {
   const client = (store: keyof SyncState) =>
     createTableClient(options.connection, tableName(options.tablePrefix, TABLE_SUFFIXES[store]));
   const clients = {
@@ -45,6 +45,8 @@ export async function createTableState(options: TableStateOptions): Promise<Sync
   await Promise.all(Object.values(clients).map((c) => ensureTable(c, options)));
   return {
     cursor: new TableCursorStore(clients.cursor),
+    // The catalog's own cursor: a second row of the cursor table.
+    catalogCursor: new TableCursorStore(clients.cursor, { rowKey: CATALOG_CURSOR_ROW }),
     ledger: new TableLedgerStore(clients.ledger),
     contents: new TableContentStore(clients.contents),
     learners: new TableLearnerCache(clients.learners),

@@ -81,11 +81,27 @@ export interface ContentEntry {
   readonly vivaId: string;
   readonly fingerprint: string;
   readonly updatedAt?: string;
+  /**
+   * `catalog`: written by the catalog pass, which then owns the content's metadata and active
+   * state (the enrollment pass only reads its id). Absent: written from an enrollment record.
+   */
+  readonly origin?: 'catalog';
+  /** The isActive last written; absent means true. */
+  readonly active?: boolean;
+  /** The body last written (JSON), kept for catalog content so that a retirement resends it with isActive false. */
+  readonly body?: string;
 }
+
+/** What the catalog pass reads of every content row at its start (no bodies). */
+export type ContentStatusRow = Omit<ContentEntry, 'body'>;
 
 export interface ContentStore {
   getMany(externalIds: readonly string[], options?: StateOperationOptions): Promise<Map<string, ContentEntry>>;
   put(entry: ContentEntry, options?: StateOperationOptions): Promise<void>;
+  /** Writes entries as same-partition transactions (Replace): the catalog pass, a page at a time. */
+  putMany(entries: readonly ContentEntry[], options?: StateOperationOptions): Promise<void>;
+  /** Every row without its body, paged under the hood: the catalog pass's start, and capacity counts. */
+  listStatus(options?: StateOperationOptions): AsyncIterable<ContentStatusRow>;
 }
 
 /** A learner lookup result: the Entra object id, or a remembered miss. */

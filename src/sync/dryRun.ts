@@ -1,7 +1,7 @@
 import type { ExistingActivity, VivaGateway } from '../graph/gateway.js';
 import type { ActivityBody, LearningContentBody } from '../mapping/graphTypes.js';
 import type { LearnerRef } from '../mapping/learnerRef.js';
-import type { Lease, SyncState } from '../state/types.js';
+import type { CursorStore, Lease, SyncState } from '../state/types.js';
 import type { PlannedCall } from './types.js';
 
 /**
@@ -47,12 +47,16 @@ const noLease = (owner: string): Lease => ({ owner, expiresAt: new Date(8.64e15)
 /** Reads pass through to the real state; writes go nowhere. */
 export function readOnlyState(state: SyncState): SyncState {
   return {
-    cursor: { get: (o) => state.cursor.get(o), save: async () => 'dry-run' },
+    cursor: readOnlyCursor(state.cursor),
     ledger: { getMany: (ids, o) => state.ledger.getMany(ids, o), putMany: async () => {}, list: (o) => state.ledger.list(o), listStatus: (o) => state.ledger.listStatus(o) },
-    contents: { getMany: (ids, o) => state.contents.getMany(ids, o), put: async () => {} },
+    contents: { getMany: (ids, o) => state.contents.getMany(ids, o), put: async () => {}, putMany: async () => {}, listStatus: (o) => state.contents.listStatus(o) },
     learners: { get: (k, age, o) => state.learners.get(k, age, o), put: async () => {} },
     deadLetters: { get: (k, o) => state.deadLetters.get(k, o), put: async () => {}, delete: async () => {}, existing: (k, o) => state.deadLetters.existing(k, o), list: (o) => state.deadLetters.list(o), count: (o) => state.deadLetters.count(o) },
     runs: { put: async () => {}, get: (id, o) => state.runs.get(id, o), listRecent: (n, o) => state.runs.listRecent(n, o) },
     lease: { tryAcquire: async (owner) => noLease(owner), current: (o) => state.lease.current(o) },
   };
+}
+
+export function readOnlyCursor(cursor: CursorStore): CursorStore {
+  return { get: (o) => cursor.get(o), save: async () => 'dry-run' };
 }

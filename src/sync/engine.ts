@@ -13,6 +13,7 @@ import type { TimeBudget } from './budget.js';
 import { recordFailure } from './deadLetters.js';
 import type { Logger } from './logger.js';
 import { LedgerSnapshot } from './ledgerSnapshot.js';
+import { withCatalogPass, type CatalogHook, type CatalogSummary } from './catalog/hook.js';
 import { planChanges, wantedStatus } from './plan.js';
 import type { ItemSource } from './queue/messages.js';
 import type { PageSink } from './queue/pageSink.js';
@@ -36,6 +37,8 @@ export interface SyncDeps {
   readonly pageSink?: PageSink;
   /** Stops a run that fails too many writes or would delete too much (docs/operations.md, "Quarantine"). */
   readonly quarantine?: QuarantineGuard;
+  /** SYNC_CATALOG=all with an adapter that lists courses: the catalog pass, run before the enrollments (src/sync/catalog). */
+  readonly catalog?: CatalogHook;
 }
 
 export interface QuarantineGuard {
@@ -91,7 +94,7 @@ const DEFAULT_LEASE_TTL_MS = 120_000;
  * dead-lettered, so a run stopped at any instant loses nothing.
  */
 export function runSync(deps: SyncDeps, options: RunSyncOptions = {}): Promise<RunSummary> {
-  return runUnderLease(deps, options, (run) => run.execute());
+  return runUnderLease(deps, options, (run, context) => withCatalogPass(deps.catalog, { ...context, ...options }, () => run.execute()));
 }
 
 /**
@@ -103,7 +106,7 @@ export function syncRecords(deps: SyncDeps, records: readonly EnrollmentRecord[]
   return runUnderLease(deps, options, (run) => run.executeRecords(records));
 }
 
-async function runUnderLease(deps: SyncDeps, options: RunSyncOptions, body: (run: Run) => Promise<RunOutcome>): Promise<RunSummary> {
+async function runUnderLease(deps: SyncDeps, options: RunSyncOptions, body: (run: Run, context: { runId: string; abortSignal: AbortSignal }) => Promise<RunOutcome>): Promise<RunSummary> {
   const started = Date.now();
   const runId = options.runId ?? newRunId();
   const { state, logger } = deps;
@@ -133,7 +136,7 @@ async function runUnderLease(deps: SyncDeps, options: RunSyncOptions, body: (run
   const run = new Run(deps, runId, options, controller.signal);
   try {
     await state.runs.put({ runId, trigger: options.trigger ?? 'manual', status: 'running', startedAt: new Date(started).toISOString(), counts: emptyCounts() });
-    const outcome = await body(run);
+    const outcome = await body(run, { runId, abortSignal: controller.signal });
     const summary: RunSummary = {
       runId,
       status: outcome.status,
@@ -144,6 +147,7 @@ async function runUnderLease(deps: SyncDeps, options: RunSyncOptions, body: (run
       ...(outcome.message !== undefined ? { message: outcome.message } : {}),
       ...(deps.gatewayStats !== undefined ? { graph: { ...deps.gatewayStats() } } : {}),
       ...(deps.plannedCalls !== undefined ? { plannedCalls: deps.plannedCalls() } : {}),
+      ...(outcome.catalog !== undefined ? { catalog: outcome.catalog } : {}),
     };
     await state.runs.put({
       runId,
@@ -168,6 +172,7 @@ async function runUnderLease(deps: SyncDeps, options: RunSyncOptions, body: (run
 interface RunOutcome {
   readonly status: FinalRunStatus;
   readonly message?: string;
+  readonly catalog?: CatalogSummary;
 }
 
 type BatchResult = { readonly complete: true } | { readonly complete: false; readonly fatal?: string; readonly reason: string };

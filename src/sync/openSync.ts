@@ -9,10 +9,11 @@ import { createQuarantineStore, type QuarantineStore } from '../state/quarantine
 import { createTableState } from '../state/tableState.js';
 import type { SyncState } from '../state/types.js';
 import { TimeBudget } from './budget.js';
-import { RecordingGateway, readOnlyState } from './dryRun.js';
+import { RecordingGateway, readOnlyCursor, readOnlyState } from './dryRun.js';
 import { runSync, syncRecords, type QuarantineGuard, type RunSyncOptions, type SyncDeps } from './engine.js';
 import type { Logger } from './logger.js';
 import { openPageSink } from './queue/openQueue.js';
+import { catalogHookFor } from './catalog/openCatalog.js';
 import type { RunSummary } from './types.js';
 
 export interface OpenSyncOptions {
@@ -60,9 +61,12 @@ export async function openSync(config: Config, options: OpenSyncOptions): Promis
   const depsFor = (dryRun: boolean): SyncDeps => {
     const budget = new TimeBudget(config.timeBudgetSeconds === undefined ? undefined : config.timeBudgetSeconds * 1000);
     const common = { adapter, providerId: config.providerId, learnerMatch: config.learnerMatch, logger: options.logger, budget };
+    const catalogFor = (gateway: SyncDeps['gateway'], syncState: SyncState) =>
+      catalogHookFor({ scope: config.catalog, adapter, gateway, state: syncState, cursor: dryRun ? readOnlyCursor(state.catalogCursor) : state.catalogCursor, logger: options.logger, budget });
     if (dryRun) {
       const recorder = new RecordingGateway();
-      return { ...common, gateway: recorder, state: readOnlyState(state), dryRun: true, plannedCalls: () => recorder.calls };
+      const readOnly = readOnlyState(state);
+      return { ...common, gateway: recorder, state: readOnly, dryRun: true, plannedCalls: () => recorder.calls, ...catalogFor(recorder, readOnly) };
     }
     const gateway = gatewayFor(config, scheduler, options.graphCredential, {
       ...(budget.deadline !== undefined ? { deadline: budget.deadline } : {}),
@@ -73,7 +77,7 @@ export async function openSync(config: Config, options: OpenSyncOptions): Promis
       maxDeletes: config.quarantine.maxDeletes,
       onQuarantine: (trigger, message, counts, runId) => quarantine.enter({ trigger, reason: message, runId, counts }),
     };
-    return { ...common, gateway, state, gatewayStats: () => gateway.stats, quarantine: guard, ...(pageSink !== undefined ? { pageSink } : {}) };
+    return { ...common, gateway, state, gatewayStats: () => gateway.stats, quarantine: guard, ...(pageSink !== undefined ? { pageSink } : {}), ...catalogFor(gateway, state) };
   };
   // A pass after `quarantine clear --allow-deletes` may delete past the maximum, until one succeeds.
   const run = async (runOptions: SyncRunOptions): Promise<RunSummary> => {

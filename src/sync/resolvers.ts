@@ -18,7 +18,8 @@ export interface ResolveOptions {
  */
 export class ContentResolver {
   private readonly inFlight = new Map<string, Promise<string>>();
-  private known = new Map<string, { vivaId: string; fingerprint: string }>();
+  /** `catalog`: the catalog pass owns this content's metadata and active state; enrollments only use its id. */
+  private known = new Map<string, { vivaId: string; fingerprint: string; catalog: boolean }>();
 
   constructor(
     private readonly gateway: VivaGateway,
@@ -30,7 +31,7 @@ export class ContentResolver {
     const missing = [...new Set(courseIds)].filter((id) => !this.known.has(id));
     if (missing.length === 0) return;
     const entries = await this.store.getMany(missing, options);
-    for (const [id, entry] of entries) this.known.set(id, { vivaId: entry.vivaId, fingerprint: entry.fingerprint });
+    for (const [id, entry] of entries) this.known.set(id, { vivaId: entry.vivaId, fingerprint: entry.fingerprint, catalog: entry.origin === 'catalog' });
   }
 
   resolve(course: Course, options?: ResolveOptions): Promise<string> {
@@ -50,10 +51,11 @@ export class ContentResolver {
   private async upsertIfChanged(courseId: string, body: ReturnType<typeof toContentBody>, fingerprint: string, options?: ResolveOptions): Promise<string> {
     if (!this.known.has(courseId)) await this.prefetch([courseId], options);
     const known = this.known.get(courseId);
-    if (known !== undefined && known.fingerprint === fingerprint) return known.vivaId;
+    // Catalog content keeps the catalog's richer metadata and its retirement: an enrollment neither overwrites nor re-activates it.
+    if (known !== undefined && (known.catalog || known.fingerprint === fingerprint)) return known.vivaId;
     const { id } = await this.gateway.upsertContent(courseId, body, options);
     await this.store.put({ externalId: courseId, vivaId: id, fingerprint }, options);
-    this.known.set(courseId, { vivaId: id, fingerprint });
+    this.known.set(courseId, { vivaId: id, fingerprint, catalog: false });
     return id;
   }
 }

@@ -1,5 +1,6 @@
 import type { ActivityDraft } from '../mapping/toActivity.js';
 import type { RunCounts, RunStatus } from '../state/types.js';
+import type { CatalogSummary } from './catalog/catalogPass.js';
 
 /**
  * A planned write, as plain versioned JSON (STYLE.md §11): the planner emits it, the writer
@@ -52,6 +53,8 @@ export interface RunSummary {
   readonly graph?: { readonly requests: number; readonly retries: number; readonly throttled: number };
   /** Planned Graph calls, for `--dry-run`. */
   readonly plannedCalls?: readonly PlannedCall[];
+  /** The catalog pass (SYNC_CATALOG=all), when the adapter lists courses: content created, updated, retired… and capacity. */
+  readonly catalog?: CatalogSummary;
 }
 
 export interface PlannedCall {
