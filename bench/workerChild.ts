@@ -5,7 +5,7 @@ import { workerCommand } from '../src/cli/workerCommand.js';
  * memory is its own. Prints one JSON line: the worker's totals and its peak RSS.
  */
 let out = '';
-const code = await workerCommand(['--idle-exit', process.argv[2] ?? '3', '--json'], {
+const code = await workerCommand({ idleExit: process.argv[2] ?? '3', json: true }, {
   stdout: { write: (text: string) => (out += text) },
   stderr: process.stderr,
   env: process.env,

@@ -1,10 +1,9 @@
-import { parseArgs } from 'node:util';
+import type { Command } from 'commander';
 import { loadConfig } from '../config/loadConfig.js';
 import { openSync } from '../sync/openSync.js';
 import { CursorConflictError } from '../state/types.js';
-import { EXIT, stderrLogger, UsageError, type CliIo } from './main.js';
-
-export const CURSOR_USAGE = 'viva-sync cursor show [--json] | cursor set VALUE --yes [--json]';
+import { withExamples, type CommandContext } from './command.js';
+import { EXIT, stderrLogger, UsageError, type CliIo } from './io.js';
 
 /** How long `cursor set` holds the run lease: ample for one read and one write. */
 const LEASE_TTL_MS = 30_000;
@@ -13,11 +12,7 @@ const LEASE_TTL_MS = 30_000;
  * `viva-sync cursor`: show the sync cursor, or move it on purpose (a rewind re-reads from
  * there). The move takes the run lease, so it never races a run, and saves with the ETag read.
  */
-export async function cursorCommand(args: readonly string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseArgs({ args: [...args], options: { yes: { type: 'boolean' }, json: { type: 'boolean' } }, strict: true, allowPositionals: true });
-  const [action, value, ...extra] = positionals;
-  if (action !== 'show' && action !== 'set') throw new UsageError(`cursor takes show or set (got ${action === undefined ? 'nothing' : JSON.stringify(action)})`);
-  if (extra.length > 0 || (action === 'show' && value !== undefined)) throw new UsageError(`unexpected argument ${JSON.stringify(extra[0] ?? value)}`);
+export async function cursorCommand(action: 'show' | 'set', value: string | undefined, values: { readonly yes?: boolean; readonly json?: boolean }, io: CliIo): Promise<number> {
   if (action === 'set' && (value === undefined || value.trim() === '')) throw new UsageError('cursor set needs the new value (an ISO date-time for the file adapter, else the adapter\'s cursor)');
 
   const config = loadConfig(io.env, { cwd: io.cwd });
@@ -59,4 +54,22 @@ export async function cursorCommand(args: readonly string[], io: CliIo): Promise
   } finally {
     await lease.release().catch(() => undefined);
   }
+}
+
+export function registerCursor(program: Command, context: CommandContext): void {
+  const cursor = program.command('cursor').summary('show the sync cursor, or move it on purpose').description('The sync cursor: where the next run starts reading the LMS.');
+  const show = cursor
+    .command('show')
+    .description('Show the cursor, when it was saved and by which run.')
+    .option('--json', 'print { value, savedAt, runId, ledgerComplete } as one JSON object')
+    .action(async (options: { json?: boolean }) => context.exit(await cursorCommand('show', undefined, options, context.io)));
+  const set = cursor
+    .command('set')
+    .description('Move the cursor (a rewind re-reads from there). Takes the run lease, so it never races a run.')
+    .argument('<value>', "the new cursor: an ISO date-time for the file adapter, else the adapter's cursor")
+    .option('--yes', 'do it (without it, only says what would change)')
+    .option('--json', 'print { before, after, ledgerComplete } as one JSON object')
+    .action(async (value: string, options: { yes?: boolean; json?: boolean }) => context.exit(await cursorCommand('set', value, options, context.io)));
+  withExamples(show, [['viva-sync cursor show', 'where the next run starts']]);
+  withExamples(set, [['viva-sync cursor set 2026-11-01T00:00:00Z --yes', 'read the LMS again from 1 November']]);
 }

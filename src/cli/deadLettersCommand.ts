@@ -1,10 +1,18 @@
-import { parseArgs } from 'node:util';
+import type { Command } from 'commander';
 import { loadConfig } from '../config/loadConfig.js';
 import { openSync } from '../sync/openSync.js';
 import type { DeadLetter, DeadLetterStore } from '../state/types.js';
-import { EXIT, stderrLogger, UsageError, type CliIo } from './main.js';
+import { withExamples, type CommandContext } from './command.js';
+import { EXIT, stderrLogger, UsageError, type CliIo } from './io.js';
 
-export const DEADLETTERS_USAGE = 'viva-sync deadletters list|retry|discard [--key KEY | --all] [--older-than 30m|12h|7d] [--json]';
+export type DeadLettersAction = 'list' | 'retry' | 'discard';
+
+export interface DeadLettersOptions {
+  readonly key?: string;
+  readonly all?: boolean;
+  readonly olderThan?: string;
+  readonly json?: boolean;
+}
 
 const UNITS_MS = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 
@@ -29,17 +37,8 @@ interface Selection {
  * `viva-sync deadletters`: list the records that could not be sent, ask the next run to retry
  * write failures now, or discard them. An age filter (`--older-than`) looks at the first failure.
  */
-export async function deadLettersCommand(args: readonly string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: [...args],
-    options: { key: { type: 'string' }, all: { type: 'boolean' }, 'older-than': { type: 'string' }, json: { type: 'boolean' } },
-    strict: true,
-    allowPositionals: true,
-  });
-  const [action, ...extra] = positionals;
-  if (action !== 'list' && action !== 'retry' && action !== 'discard') throw new UsageError(`deadletters takes list, retry or discard (got ${action === undefined ? 'nothing' : JSON.stringify(action)})`);
-  if (extra.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(extra[0])}`);
-  const olderThanMs = values['older-than'] === undefined ? undefined : parseAge(values['older-than']);
+export async function deadLettersCommand(action: DeadLettersAction, values: DeadLettersOptions, io: CliIo): Promise<number> {
+  const olderThanMs = values.olderThan === undefined ? undefined : parseAge(values.olderThan);
   const selection: Selection = { ...(values.key !== undefined ? { key: values.key } : {}), all: values.all === true, ...(olderThanMs !== undefined ? { olderThanMs } : {}) };
   if (action === 'list' && (selection.key !== undefined || selection.all)) throw new UsageError('deadletters list takes --older-than and --json only');
   if (action !== 'list' && (selection.key === undefined) === !selection.all) throw new UsageError(`deadletters ${action} needs --key KEY or --all`);
@@ -112,4 +111,34 @@ function formatList(letters: readonly DeadLetter[]): string {
     lines.push(`    ${l.statusCode !== undefined ? `${l.statusCode} ${l.code ?? ''}: ` : ''}${l.reason.split('\n')[0] ?? ''}`);
   }
   return `${lines.join('\n')}\n`;
+}
+
+export function registerDeadLetters(program: Command, context: CommandContext): void {
+  const deadletters = program
+    .command('deadletters')
+    .summary('list, retry or discard the records that could not be sent')
+    .description('The records that could not be sent (write failures) or were refused as invalid (docs/operations.md).');
+  const olderThan = '--older-than <age>';
+  const olderThanHelp = 'only letters whose first failure is older than this (30m, 12h, 7d)';
+  const run = (action: DeadLettersAction) => async (options: DeadLettersOptions) => context.exit(await deadLettersCommand(action, options, context.io));
+  const list = deadletters.command('list').description('List the dead letters with their reasons.').option(olderThan, olderThanHelp).option('--json', 'print { count, deadLetters } as one JSON object').action(run('list'));
+  const retry = deadletters
+    .command('retry')
+    .description('Ask the next run to send write failures again now (invalid records wait for the LMS to change them).')
+    .option('--key <key>', 'one dead letter')
+    .option('--all', 'every dead letter (with --older-than: every old one)')
+    .option(olderThan, olderThanHelp)
+    .option('--json', 'print { action, keys, skippedInvalid } as one JSON object')
+    .action(run('retry'));
+  const discard = deadletters
+    .command('discard')
+    .description('Delete dead letters; a record read again from the LMS is then tried as new.')
+    .option('--key <key>', 'one dead letter')
+    .option('--all', 'every dead letter (with --older-than: every old one)')
+    .option(olderThan, olderThanHelp)
+    .option('--json', 'print { action, keys } as one JSON object')
+    .action(run('discard'));
+  withExamples(list, [['viva-sync deadletters list --older-than 7d', 'what has been failing for a week']]);
+  withExamples(retry, [['viva-sync deadletters retry --all', 'after fixing a licence or a permission, send everything again']]);
+  withExamples(discard, [['viva-sync deadletters discard --key e-1001', 'forget one record']]);
 }

@@ -1,6 +1,6 @@
 import type { TokenCredential } from '@azure/core-auth';
 import { DeviceCodeCredential } from '@azure/identity';
-import { parseArgs } from 'node:util';
+import type { Command } from 'commander';
 import { ConfigError } from '../config/errors.js';
 import { isLoopback } from '../config/loadConfig.js';
 import { mergeSettings, readLocalSettings } from '../config/localSettings.js';
@@ -8,12 +8,27 @@ import { staticTokenCredential } from '../graph/credentials.js';
 import { isGraphRequestError } from '../graph/errors.js';
 import { createGraphClient } from '../graph/graphClient.js';
 import { LearningProviderClient, type LearningProvider, type LearningProviderFields } from '../graph/providerClient.js';
-import { EXIT, UsageError, type CliIo } from './main.js';
+import { withExamples, type CommandContext } from './command.js';
+import { EXIT, UsageError, type CliIo } from './io.js';
 
-export const PROVIDER_USAGE = `viva-sync provider register --name NAME (--logos URL | --long-logo-light URL --long-logo-dark URL --square-logo-light URL --square-logo-dark URL) [--login-url URL] [--no-activity-sync]
-  viva-sync provider show [--id ID] [--json]
-  viva-sync provider enable-activity-sync [--id ID] [--json]
-      (provider commands sign an administrator in with a device code: [--tenant ID] [--client-id ID])`;
+export type ProviderAction = 'register' | 'show' | 'enable-activity-sync';
+
+/** The options of the three provider subcommands (each takes its own subset). */
+export interface ProviderOptions {
+  readonly name?: string;
+  readonly logos?: string;
+  readonly longLogoLight?: string;
+  readonly longLogoDark?: string;
+  readonly squareLogoLight?: string;
+  readonly squareLogoDark?: string;
+  readonly loginUrl?: string;
+  /** false with --no-activity-sync. */
+  readonly activitySync?: boolean;
+  readonly id?: string;
+  readonly tenant?: string;
+  readonly clientId?: string;
+  readonly json?: boolean;
+}
 
 /** Microsoft Graph PowerShell's public client: any tenant can sign in to it with delegated scopes. */
 export const GRAPH_POWERSHELL_CLIENT_ID = '14d82eec-204b-4c2f-b7e8-296a70dab67e';
@@ -29,31 +44,7 @@ const REFUSED_HINT =
  * `viva-sync provider`: the one delegated step of a deployment (docs/deploy.md §4). An
  * administrator signs in with a device code; the registration id printed goes into VIVA_PROVIDER_ID.
  */
-export async function providerCommand(args: readonly string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: [...args],
-    options: {
-      name: { type: 'string' },
-      logos: { type: 'string' },
-      'long-logo-light': { type: 'string' },
-      'long-logo-dark': { type: 'string' },
-      'square-logo-light': { type: 'string' },
-      'square-logo-dark': { type: 'string' },
-      'login-url': { type: 'string' },
-      'no-activity-sync': { type: 'boolean' },
-      id: { type: 'string' },
-      tenant: { type: 'string' },
-      'client-id': { type: 'string' },
-      json: { type: 'boolean' },
-    },
-    strict: true,
-    allowPositionals: true,
-  });
-  const [action, ...extra] = positionals;
-  if (action !== 'register' && action !== 'show' && action !== 'enable-activity-sync') {
-    throw new UsageError(`provider takes register, show or enable-activity-sync (got ${action === undefined ? 'nothing' : JSON.stringify(action)})`);
-  }
-  if (extra.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(extra[0])}`);
+export async function providerCommand(action: ProviderAction, values: ProviderOptions, io: CliIo): Promise<number> {
   const settings = mergeSettings(io.env, readLocalSettings(io.cwd));
   const json = values.json === true;
 
@@ -66,7 +57,7 @@ export async function providerCommand(args: readonly string[], io: CliIo): Promi
   const credential =
     graph.staticToken !== undefined
       ? staticTokenCredential(graph.staticToken)
-      : deviceCodeCredential(values.tenant ?? settings['AZURE_TENANT_ID']?.trim(), values['client-id'] ?? GRAPH_POWERSHELL_CLIENT_ID, io);
+      : deviceCodeCredential(values.tenant ?? settings['AZURE_TENANT_ID']?.trim(), values.clientId ?? GRAPH_POWERSHELL_CLIENT_ID, io);
   const providers = new LearningProviderClient(createGraphClient({ baseUrl: graph.baseUrl, credential }), graph.apiVersion);
 
   try {
@@ -104,27 +95,24 @@ export async function providerCommand(args: readonly string[], io: CliIo): Promi
   }
 }
 
-type ProviderOptions = Partial<Record<'name' | 'logos' | 'long-logo-light' | 'long-logo-dark' | 'square-logo-light' | 'square-logo-dark' | 'login-url', string>> & {
-  readonly 'no-activity-sync'?: boolean;
-};
-
 function registrationFields(values: ProviderOptions): LearningProviderFields {
   const name = values.name?.trim();
   if (name === undefined || name === '') throw new UsageError('provider register needs --name');
-  const logo = (option: 'long-logo-light' | 'long-logo-dark' | 'square-logo-light' | 'square-logo-dark'): string => {
-    const value = values[option] ?? values.logos;
-    if (value === undefined) throw new UsageError(`provider register needs --${option} (or --logos for all four logos)`);
-    return httpsUrl(value, values[option] !== undefined ? `--${option}` : '--logos');
+  const logo = (key: 'longLogoLight' | 'longLogoDark' | 'squareLogoLight' | 'squareLogoDark'): string => {
+    const option = `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+    const value = values[key] ?? values.logos;
+    if (value === undefined) throw new UsageError(`provider register needs ${option} (or --logos for all four logos)`);
+    return httpsUrl(value, values[key] !== undefined ? option : '--logos');
   };
-  const loginUrl = values['login-url'];
+  const loginUrl = values.loginUrl;
   return {
     displayName: name,
-    longLogoWebUrlForLightTheme: logo('long-logo-light'),
-    longLogoWebUrlForDarkTheme: logo('long-logo-dark'),
-    squareLogoWebUrlForLightTheme: logo('square-logo-light'),
-    squareLogoWebUrlForDarkTheme: logo('square-logo-dark'),
+    longLogoWebUrlForLightTheme: logo('longLogoLight'),
+    longLogoWebUrlForDarkTheme: logo('longLogoDark'),
+    squareLogoWebUrlForLightTheme: logo('squareLogoLight'),
+    squareLogoWebUrlForDarkTheme: logo('squareLogoDark'),
     ...(loginUrl !== undefined ? { loginWebUrl: httpsUrl(loginUrl, '--login-url') } : {}),
-    isCourseActivitySyncEnabled: values['no-activity-sync'] !== true,
+    isCourseActivitySyncEnabled: values.activitySync !== false,
   };
 }
 
@@ -193,4 +181,43 @@ function formatProvider(p: LearningProvider): string {
     `  square logos: ${p.squareLogoWebUrlForLightTheme} (light), ${p.squareLogoWebUrlForDarkTheme} (dark)`,
     ...(p.loginWebUrl !== undefined && p.loginWebUrl !== null ? [`  login: ${p.loginWebUrl}`] : []),
   ].join('\n') + '\n';
+}
+
+export function registerProvider(program: Command, context: CommandContext): void {
+  const provider = program
+    .command('provider')
+    .summary('register the learning provider, show it, enable course-activity sync')
+    .description(
+      'The one delegated step of a deployment (docs/deploy.md §4): an administrator with a Viva Learning licence and the\n' +
+        'Knowledge Administrator role signs in with a device code. The registration id goes into VIVA_PROVIDER_ID.',
+    );
+  const run = (action: ProviderAction) => async (options: ProviderOptions) => context.exit(await providerCommand(action, options, context.io));
+  const signIn = (command: Command): Command =>
+    command.option('--tenant <id>', 'the tenant to sign in to (default: AZURE_TENANT_ID, else any work account)').option('--client-id <id>', 'the public client to sign in with (default: Microsoft Graph PowerShell)');
+  const register = signIn(
+    provider
+      .command('register')
+      .description('Register this LMS as a learning provider in Viva Learning.')
+      .option('--name <name>', 'the display name learners see')
+      .option('--logos <url>', 'one public https image for all four logos')
+      .option('--long-logo-light <url>', 'long logo, light theme')
+      .option('--long-logo-dark <url>', 'long logo, dark theme')
+      .option('--square-logo-light <url>', 'square logo, light theme')
+      .option('--square-logo-dark <url>', 'square logo, dark theme')
+      .option('--login-url <url>', "the LMS's sign-in page")
+      .option('--no-activity-sync', 'register with course-activity sync disabled'),
+  )
+    .option('--json', 'print the registration as one JSON object')
+    .action(run('register'));
+  const show = signIn(provider.command('show').description('Show a registration and whether course-activity sync is enabled.').option('--id <id>', 'the registration id (default: VIVA_PROVIDER_ID)'))
+    .option('--json', 'print the registration as one JSON object')
+    .action(run('show'));
+  const enable = signIn(
+    provider.command('enable-activity-sync').description('Set isCourseActivitySyncEnabled, without which Graph refuses every course activity.').option('--id <id>', 'the registration id (default: VIVA_PROVIDER_ID)'),
+  )
+    .option('--json', 'print the registration as one JSON object')
+    .action(run('enable-activity-sync'));
+  withExamples(register, [['viva-sync provider register --name "Contoso Academy" --logos https://academy.contoso.example/logo.png', 'register, then set VIVA_PROVIDER_ID to the id printed']]);
+  withExamples(show, [['viva-sync provider show', 'the registration in VIVA_PROVIDER_ID']]);
+  withExamples(enable, [['viva-sync provider enable-activity-sync', 'doctor said: course-activity sync is disabled']]);
 }

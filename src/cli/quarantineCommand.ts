@@ -1,27 +1,16 @@
-import { parseArgs } from 'node:util';
+import type { Command } from 'commander';
 import { loadConfig } from '../config/loadConfig.js';
 import type { Quarantine } from '../state/quarantineStore.js';
 import { openSync } from '../sync/openSync.js';
-import { EXIT, stderrLogger, UsageError, type CliIo } from './main.js';
-
-export const QUARANTINE_USAGE = 'viva-sync quarantine show [--json] | quarantine clear [--allow-deletes] [--json]';
+import { withExamples, type CommandContext } from './command.js';
+import { EXIT, stderrLogger, type CliIo } from './io.js';
 
 /**
  * `viva-sync quarantine`: why sync passes are being skipped, and lifting it once the cause is
  * fixed. `--allow-deletes` lets the next pass delete past SYNC_QUARANTINE_MAX_DELETES (until
  * one pass succeeds), for a withdrawal that really is that large.
  */
-export async function quarantineCommand(args: readonly string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: [...args],
-    options: { 'allow-deletes': { type: 'boolean' }, json: { type: 'boolean' } },
-    strict: true,
-    allowPositionals: true,
-  });
-  const [action, ...extra] = positionals;
-  if (action !== 'show' && action !== 'clear') throw new UsageError(`quarantine takes show or clear (got ${action === undefined ? 'nothing' : JSON.stringify(action)})`);
-  if (extra.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(extra[0])}`);
-  if (action === 'show' && values['allow-deletes'] === true) throw new UsageError('--allow-deletes goes with quarantine clear');
+export async function quarantineCommand(action: 'show' | 'clear', values: { readonly allowDeletes?: boolean; readonly json?: boolean }, io: CliIo): Promise<number> {
   const config = loadConfig(io.env, { cwd: io.cwd });
   const runner = await openSync(config, { logger: stderrLogger(io.stderr), cwd: io.cwd });
   const store = runner.quarantine;
@@ -33,7 +22,7 @@ export async function quarantineCommand(args: readonly string[], io: CliIo): Pro
     return EXIT.ok;
   }
   const before = await store.get();
-  const cleared = await store.clear({ allowDeletes: values['allow-deletes'] === true });
+  const cleared = await store.clear({ allowDeletes: values.allowDeletes === true });
   if (json) {
     io.stdout.write(`${JSON.stringify({ wasActive: before.active, ...cleared })}\n`);
   } else {
@@ -49,4 +38,24 @@ export function formatQuarantine(q: Quarantine): string {
   if (!q.active) return `Not quarantined.${q.clearedAt !== undefined ? ` (Last cleared ${q.clearedAt}.)` : ''}${q.deletesApproved ? ' The next pass may delete past the maximum.' : ''}\n`;
   const counts = q.counts === undefined ? '' : `\n  run ${q.runId ?? 'unknown'}: ${q.counts.attempted} writes attempted, ${q.counts.failed} failed, ${q.counts.deletes} deletes`;
   return `QUARANTINED since ${q.since ?? 'unknown'} (${q.trigger ?? 'unknown'}): ${(q.reason ?? '').replace(/^quarantined: /, '')}${counts}\n  Sync passes are skipped until \`viva-sync quarantine clear\`.\n`;
+}
+
+export function registerQuarantine(program: Command, context: CommandContext): void {
+  const quarantine = program.command('quarantine').summary('why sync passes are skipped, and lifting it').description('The quarantine: sync passes are skipped after a run that failed too much, until it is cleared.');
+  const show = quarantine
+    .command('show')
+    .description('Show whether the sync is quarantined, since when and why.')
+    .option('--json', 'print the quarantine as one JSON object')
+    .action(async (options: { json?: boolean }) => context.exit(await quarantineCommand('show', options, context.io)));
+  const clear = quarantine
+    .command('clear')
+    .description('Lift the quarantine once the cause is fixed; the next pass proceeds.')
+    .option('--allow-deletes', 'let the next pass delete past SYNC_QUARANTINE_MAX_DELETES (until one pass succeeds)')
+    .option('--json', 'print { wasActive, ... } as one JSON object')
+    .action(async (options: { allowDeletes?: boolean; json?: boolean }) => context.exit(await quarantineCommand('clear', options, context.io)));
+  withExamples(show, [['viva-sync quarantine show', 'why passes are being skipped']]);
+  withExamples(clear, [
+    ['viva-sync quarantine clear', 'the cause is fixed: sync again'],
+    ['viva-sync quarantine clear --allow-deletes', 'that large withdrawal is real: let the next pass delete it'],
+  ]);
 }

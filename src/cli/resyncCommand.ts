@@ -1,37 +1,33 @@
-import { parseArgs } from 'node:util';
+import type { Command } from 'commander';
 import { loadConfig } from '../config/loadConfig.js';
 import { openSyncServices } from '../sync/singleRecord.js';
 import { parseResyncCommand, requestFullResync, resyncInline, type FullResyncResult, type InlineResyncResult } from '../sync/resync.js';
-import { EXIT, exitCodeOf, formatSummary, stderrLogger, UsageError, type CliIo } from './main.js';
+import { withExamples, type CommandContext } from './command.js';
+import { EXIT, stderrLogger, UsageError, type CliIo } from './io.js';
+import { exitCodeOf, formatSummary } from './syncCommand.js';
 
-export const RESYNC_USAGE = 'viva-sync resync --learner ID|--course ID|--enrollment ID|--all [--since ISO] [--dry-run] [--json]';
+export interface ResyncOptions {
+  readonly learner?: string;
+  readonly course?: string;
+  readonly enrollment?: string;
+  readonly all?: boolean;
+  readonly since?: string;
+  readonly dryRun?: boolean;
+  readonly json?: boolean;
+}
 
 /**
  * `viva-sync resync`: the CLI twin of POST /api/resync. Small scopes run now and force the
  * writes; `--all` rewinds the cursor (or resets it) for the next `viva-sync sync` or timer run.
  */
-export async function resyncCommand(args: readonly string[], io: CliIo): Promise<number> {
-  const { values } = parseArgs({
-    args: [...args],
-    options: {
-      learner: { type: 'string' },
-      course: { type: 'string' },
-      enrollment: { type: 'string' },
-      all: { type: 'boolean' },
-      since: { type: 'string' },
-      'dry-run': { type: 'boolean' },
-      json: { type: 'boolean' },
-    },
-    strict: true,
-    allowPositionals: false,
-  });
+export async function resyncCommand(values: ResyncOptions, io: CliIo): Promise<number> {
   const parsed = parseResyncCommand({
     ...(values.learner !== undefined ? { learner: values.learner } : {}),
     ...(values.course !== undefined ? { course: values.course } : {}),
     ...(values.enrollment !== undefined ? { enrollment: values.enrollment } : {}),
     ...(values.all === true ? { all: true } : {}),
     ...(values.since !== undefined ? { since: values.since } : {}),
-    ...(values['dry-run'] === true ? { dryRun: true } : {}),
+    ...(values.dryRun === true ? { dryRun: true } : {}),
   });
   if (!parsed.ok) throw new UsageError(parsed.reason.replace(/\b(learner|course|enrollment|all|since|dryRun)\b/g, (m) => (m === 'dryRun' ? '--dry-run' : `--${m}`)));
   const { scope, dryRun } = parsed.command;
@@ -74,4 +70,26 @@ function formatInline(result: InlineResyncResult): string {
     ...(result.unavailable.length > 0 ? [`  the LMS could not be asked for: ${result.unavailable.join(', ')}`] : []),
   ];
   return `${lines.join('\n')}\n${formatSummary(result.summary)}`;
+}
+
+export function registerResync(program: Command, context: CommandContext): void {
+  const command = program
+    .command('resync')
+    .summary('re-sync a learner, course or enrollment now, or everything on the next pass')
+    .description(
+      'The CLI twin of POST /api/resync. A learner, a course or an enrollment is re-read from the LMS and written now\n' +
+        '(writes forced); --all asks the next `viva-sync sync` or timer run to re-read everything (since a date).',
+    )
+    .option('--learner <id>', 'an LMS learner id, e-mail or UPN')
+    .option('--course <id>', 'an LMS course id')
+    .option('--enrollment <id>', 'an LMS enrollment id')
+    .option('--all', 'the next pass re-reads everything')
+    .option('--since <iso>', 'with --all: re-read from this date instead of the beginning')
+    .option('--dry-run', 'say what would happen, change nothing')
+    .option('--json', 'print the result as one JSON object')
+    .action(async (options: ResyncOptions) => context.exit(await resyncCommand(options, context.io)));
+  withExamples(command, [
+    ['viva-sync resync --learner ada@contoso.example', "write one learner's activities again now"],
+    ['viva-sync resync --all --since 2026-10-01', 'the next pass re-reads the LMS from 1 October'],
+  ]);
 }

@@ -1,14 +1,12 @@
-import { parseArgs } from 'node:util';
+import type { Command } from 'commander';
 import { loadConfig } from '../config/loadConfig.js';
 import { openSync } from '../sync/openSync.js';
 import type { RunRecord } from '../state/types.js';
-import { EXIT, stderrLogger, UsageError, type CliIo } from './main.js';
-
-export const RUNS_USAGE = 'viva-sync runs [--limit N] [--json]';
+import { withExamples, type CommandContext } from './command.js';
+import { EXIT, stderrLogger, UsageError, type CliIo } from './io.js';
 
 /** `viva-sync runs`: the recent runs, newest first, with their counts and outcomes. */
-export async function runsCommand(args: readonly string[], io: CliIo): Promise<number> {
-  const { values } = parseArgs({ args: [...args], options: { limit: { type: 'string' }, json: { type: 'boolean' } }, strict: true, allowPositionals: false });
+export async function runsCommand(values: { readonly limit?: string; readonly json?: boolean }, io: CliIo): Promise<number> {
   const limit = values.limit === undefined ? 20 : Number(values.limit);
   if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new UsageError(`--limit takes a whole number from 1 to 1000 (got ${JSON.stringify(values.limit)})`);
   const config = loadConfig(io.env, { cwd: io.cwd });
@@ -27,4 +25,15 @@ export function formatRuns(runs: readonly RunRecord[]): string {
     return r.message === undefined ? head : `${head}\n    ${r.message.split('\n')[0] ?? ''}`;
   });
   return `${lines.join('\n')}\n`;
+}
+
+export function registerRuns(program: Command, context: CommandContext): void {
+  const command = program
+    .command('runs')
+    .summary('the recent runs with their counts')
+    .description('List the recent runs, newest first, with their trigger, outcome, counts and duration.')
+    .option('--limit <n>', 'how many runs (1-1000)', '20')
+    .option('--json', 'print { runs: [...] } as one JSON object')
+    .action(async (options: { limit?: string; json?: boolean }) => context.exit(await runsCommand(options, context.io)));
+  withExamples(command, [['viva-sync runs --limit 5', 'the last five runs']]);
 }

@@ -1,14 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import type { Command } from 'commander';
 import { ConfigError } from '../config/errors.js';
 import { mergeSettings, readLocalSettings } from '../config/localSettings.js';
 import { parseWebhookPayload } from '../webhook/payload.js';
 import { parseSecrets, signWebhook } from '../webhook/signature.js';
-import { EXIT, UsageError, type CliIo } from './main.js';
+import { withExamples, type CommandContext } from './command.js';
+import { EXIT, UsageError, type CliIo } from './io.js';
 
-export const WEBHOOK_USAGE = 'viva-sync webhook sign (--enrollment ID | --body JSON | --body-file PATH) [--url URL] [--id ID] [--timestamp UNIX] [--json]';
+export interface WebhookSignOptions {
+  readonly enrollment?: string;
+  readonly body?: string;
+  readonly bodyFile?: string;
+  readonly url?: string;
+  readonly id?: string;
+  readonly timestamp?: string;
+  readonly json?: boolean;
+}
 const DEFAULT_URL = 'http://localhost:7071/api/lms/webhook';
 
 /**
@@ -17,24 +26,8 @@ const DEFAULT_URL = 'http://localhost:7071/api/lms/webhook';
  * an LMS should use during a rotation). The secret itself is never printed; the signature is,
  * since it is the point of the command. Only WEBHOOK_SECRET is needed, not the other settings.
  */
-export async function webhookCommand(args: readonly string[], io: CliIo): Promise<number> {
-  const [sub, ...rest] = args;
-  if (sub !== 'sign') throw new UsageError(sub === undefined ? 'webhook needs a subcommand: sign' : `unknown webhook subcommand "${sub}"`);
-  const { values } = parseArgs({
-    args: rest,
-    options: {
-      enrollment: { type: 'string' },
-      body: { type: 'string' },
-      'body-file': { type: 'string' },
-      url: { type: 'string' },
-      id: { type: 'string' },
-      timestamp: { type: 'string' },
-      json: { type: 'boolean' },
-    },
-    strict: true,
-    allowPositionals: false,
-  });
-  const sources = [values.enrollment, values.body, values['body-file']].filter((v) => v !== undefined);
+export async function webhookSignCommand(values: WebhookSignOptions, io: CliIo): Promise<number> {
+  const sources = [values.enrollment, values.body, values.bodyFile].filter((v) => v !== undefined);
   if (sources.length !== 1) throw new UsageError('name exactly one of --enrollment, --body or --body-file');
   const secret = readSecret(io);
   let at = new Date();
@@ -49,7 +42,7 @@ export async function webhookCommand(args: readonly string[], io: CliIo): Promis
   } else if (values.body !== undefined) {
     body = values.body;
   } else {
-    body = readFileSync(resolve(io.cwd, values['body-file'] ?? ''), 'utf8');
+    body = readFileSync(resolve(io.cwd, values.bodyFile ?? ''), 'utf8');
   }
   const payload = parseWebhookPayload(body);
   if (!payload.ok) throw new UsageError(`the body would be refused: ${payload.reason}`);
@@ -89,4 +82,27 @@ function readSecret(io: CliIo): string {
 /** Single-quoted for POSIX shells. */
 function shellQuote(text: string): string {
   return `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+export function registerWebhook(program: Command, context: CommandContext): void {
+  const webhook = program.command('webhook').summary('print a signed test delivery for POST /api/lms/webhook').description('Test deliveries for the LMS webhook endpoint.');
+  const sign = webhook
+    .command('sign')
+    .summary('print a signed test delivery (curl, or JSON)')
+    .description(
+      'Print a correctly signed test delivery for POST /api/lms/webhook as a curl command (or JSON with --json), signed\n' +
+        'with the first secret of WEBHOOK_SECRET. Only WEBHOOK_SECRET is needed; the secret itself is never printed.',
+    )
+    .option('--enrollment <id>', 'an enrollment.changed notice for this LMS enrollment id')
+    .option('--body <json>', 'this body instead')
+    .option('--body-file <path>', 'the body in this file instead')
+    .option('--url <url>', 'where to deliver it', DEFAULT_URL)
+    .option('--id <id>', 'the webhook-id (default: a new msg_… id)')
+    .option('--timestamp <unix>', 'the signing time in Unix seconds (default: now)')
+    .option('--json', 'print { method, url, headers, body } instead of curl')
+    .action(async (options: WebhookSignOptions) => context.exit(await webhookSignCommand(options, context.io)));
+  withExamples(sign, [
+    ['viva-sync webhook sign --enrollment e-1001', 'a curl command that tells the app enrollment e-1001 changed'],
+    ['viva-sync webhook sign --body-file notice.json --url https://func-x.azurewebsites.net/api/lms/webhook', 'a notice of your own, to the deployed app'],
+  ]);
 }

@@ -1,10 +1,16 @@
-import { parseArgs } from 'node:util';
+import type { Command } from 'commander';
 import { loadConfig } from '../config/loadConfig.js';
 import { openWorker } from '../sync/queue/openQueue.js';
 import { drainPoisonQueue, runWorkerLoop } from '../sync/queue/worker.js';
-import { EXIT, stderrLogger, UsageError, type CliIo } from './main.js';
+import { withExamples, type CommandContext } from './command.js';
+import { EXIT, stderrLogger, UsageError, type CliIo } from './io.js';
 
-export const WORKER_USAGE = 'viva-sync worker [--idle-exit SECONDS] [--visibility-timeout SECONDS] [--poison] [--json]';
+export interface WorkerOptions {
+  readonly idleExit?: string;
+  readonly visibilityTimeout?: string;
+  readonly poison?: boolean;
+  readonly json?: boolean;
+}
 
 /**
  * `viva-sync worker`: the queue trigger of queue mode, run locally (against Azurite or the real
@@ -12,17 +18,11 @@ export const WORKER_USAGE = 'viva-sync worker [--idle-exit SECONDS] [--visibilit
  * with --idle-exit, until the queue has been empty that long. `--poison` instead turns the
  * poison queue's messages into dead letters and exits.
  */
-export async function workerCommand(args: readonly string[], io: CliIo, abortSignal?: AbortSignal): Promise<number> {
-  const { values } = parseArgs({
-    args: [...args],
-    options: { 'idle-exit': { type: 'string' }, 'visibility-timeout': { type: 'string' }, poison: { type: 'boolean' }, json: { type: 'boolean' } },
-    strict: true,
-    allowPositionals: false,
-  });
-  const idle = values['idle-exit'];
+export async function workerCommand(values: WorkerOptions, io: CliIo, abortSignal?: AbortSignal): Promise<number> {
+  const idle = values.idleExit;
   if (idle !== undefined && !/^\d+(\.\d+)?$/.test(idle)) throw new UsageError('--idle-exit takes a number of seconds');
   // How long a taken batch stays hidden from other workers; a worker that dies leaves it to another after this.
-  const visibility = values['visibility-timeout'];
+  const visibility = values.visibilityTimeout;
   if (visibility !== undefined && !/^\d+$/.test(visibility)) throw new UsageError('--visibility-timeout takes a whole number of seconds');
   const config = loadConfig(io.env, { cwd: io.cwd });
   const logger = stderrLogger(io.stderr);
@@ -58,4 +58,23 @@ export async function workerCommand(args: readonly string[], io: CliIo, abortSig
   } finally {
     await worker.close();
   }
+}
+
+export function registerWorker(program: Command, context: CommandContext): void {
+  const command = program
+    .command('worker')
+    .summary('perform the queued work batches (queue mode)')
+    .description(
+      'Perform the work batches `viva-sync sync --mode queue` enqueued (the queue trigger, run locally against Azurite or\n' +
+        'the real account) until Ctrl-C or, with --idle-exit, until the queue has been empty that long.',
+    )
+    .option('--idle-exit <seconds>', 'exit once the queue has been empty this long')
+    .option('--visibility-timeout <seconds>', 'how long a taken batch stays hidden from other workers')
+    .option('--poison', 'instead, turn the poison queue\'s messages into dead letters and exit')
+    .option('--json', 'print the totals as one JSON object')
+    .action(async (options: WorkerOptions) => context.exit(await workerCommand(options, context.io, context.abortSignal)));
+  withExamples(command, [
+    ['viva-sync worker --idle-exit 30', 'work until the queue has been empty for 30 s'],
+    ['viva-sync worker --poison --json', 'dead-letter what the poison queue holds'],
+  ]);
 }
