@@ -15,11 +15,11 @@ import type { Logger } from './logger.js';
 import { LedgerSnapshot } from './ledgerSnapshot.js';
 import { withCatalogPass, type CatalogHook, type CatalogSummary } from './catalog/hook.js';
 import { planChanges, wantedStatus } from './plan.js';
-import type { ItemSource } from './queue/messages.js';
-import type { PageSink } from './queue/pageSink.js';
+import { InlineExecutor } from './inlineExecutor.js';
+import type { PageExecutor } from './pageExecutor.js';
 import { ContentResolver, LearnerResolver } from './resolvers.js';
-import { emptyCounts, type FinalRunStatus, type PlannedCall, type RunSummary, type WorkItem } from './types.js';
-import { executeWorkItem, ledgerEntryOf, type WriteOutcome } from './writer.js';
+import { emptyCounts, type FinalRunStatus, type PlannedCall, type RunSummary } from './types.js';
+import { ledgerEntryOf, type WriteOutcome } from './writer.js';
 
 export interface SyncDeps {
   readonly adapter: LmsAdapter;
@@ -33,8 +33,12 @@ export interface SyncDeps {
   readonly gatewayStats?: () => GatewayStats;
   readonly plannedCalls?: () => readonly PlannedCall[];
   readonly dryRun?: boolean;
-  /** Queue mode (src/sync/queue): pages are planned here and written by queue workers. */
-  readonly pageSink?: PageSink;
+  /**
+   * How a pass's pages are carried out when not written here: queue mode
+   * (src/sync/queue/queueExecutor.ts) hands them to queue workers. Absent: written inline.
+   * Dead-letter retries and single records are always written inline.
+   */
+  readonly pages?: (runId: string) => PageExecutor;
   /** Stops a run that fails too many writes or would delete too much (docs/operations.md, "Quarantine"). */
   readonly quarantine?: QuarantineGuard;
   /** SYNC_CATALOG=all with an adapter that lists courses: the catalog pass, run before the enrollments (src/sync/catalog). */
@@ -189,12 +193,14 @@ class Run {
   private deadLetterKeys = new Map<string, string>();
   private fatal: string | undefined;
   private readonly writes = { attempted: 0, failed: 0 };
-  /** Queue mode: deletes this run handed to the workers (what the deletes guard counts). */
-  private queuedDeletes = 0;
+  /** Deletes this run handed to an executor (what the deletes guard counts). */
+  private deletesHandedOver = 0;
   /** A full pass: the ledger's settled rows, read once, so unchanged records cost no ledger read. */
   private snapshot: LedgerSnapshot | undefined;
-  /** Queue mode: the current page's planned items and their source records. */
-  private queued: { items: WorkItem[]; sources: Record<string, ItemSource> } = { items: [], sources: {} };
+  /** Writes from this process: dead-letter retries, single records, and inline passes. */
+  private readonly inline: InlineExecutor;
+  /** How the pass's pages are carried out (inline, or queue workers). */
+  private readonly pages: PageExecutor;
 
   constructor(
     private readonly deps: SyncDeps,
@@ -204,12 +210,23 @@ class Run {
   ) {
     this.contents = new ContentResolver(deps.gateway, deps.state.contents);
     this.learners = new LearnerResolver(deps.gateway, deps.state.learners);
+    this.inline = new InlineExecutor({
+      gateway: deps.gateway,
+      ledger: deps.state.ledger,
+      contents: this.contents,
+      learners: this.learners,
+      providerId: deps.providerId,
+      abortSignal: signal,
+      shouldStop: () => this.stopReason(),
+      onFatal: (reason) => (this.fatal ??= reason),
+    });
+    this.pages = deps.pages?.(runId) ?? this.inline;
   }
 
   async executeRecords(records: readonly EnrollmentRecord[]): Promise<RunOutcome> {
     await this.loadState();
     this.counts.read += records.length;
-    const result = await this.handleRecords(records, new Map());
+    const result = await this.handleRecords(records, new Map(), this.inline);
     return result.complete ? { status: 'succeeded' } : this.stopped(result);
   }
 
@@ -226,15 +243,15 @@ class Run {
 
   async execute(): Promise<RunOutcome> {
     const { adapter, logger } = this.deps;
-    const cursor = await this.loadState();
+    await this.loadState();
 
     const retried = await this.retryDeadLetters();
     if (!retried.complete) return this.stopped(retried);
 
-    // Queue mode: first move the cursor over what the workers finished; pull nothing while an earlier run's work is outstanding.
-    const waiting = await this.settleQueued(true);
+    // First move the cursor over work handed off earlier (queue workers); pull nothing while some is outstanding.
+    const waiting = await this.settle(true);
     if (waiting !== undefined) return waiting;
-    const startCursor = this.options.full === true ? undefined : this.deps.pageSink !== undefined ? this.cursorAfter : cursor.value;
+    const startCursor = this.options.full === true ? undefined : this.cursorAfter;
     if (startCursor === undefined) await this.loadSnapshot();
     const pages = adapter.listChanges({ ...(startCursor !== undefined ? { cursor: startCursor } : {}), abortSignal: this.signal });
     let pageCount = 0;
@@ -245,20 +262,15 @@ class Run {
         return { status: 'partial', message: 'the time budget was spent; the next run continues from the saved cursor' };
       }
       pageCount += 1;
-      const result = await this.handlePage(page.items, this.deps.pageSink !== undefined);
+      const result = await this.handlePage(page.items, this.pages);
       if (!result.complete) return this.stopped(result);
-      if (this.deps.pageSink !== undefined) {
-        await this.deps.pageSink.enqueue({ runId: this.runId, cursor: page.cursor, ...this.queued }, signalOpt(this.signal));
-        this.queued = { items: [], sources: {} };
-        const settled = await this.settleQueued(false);
-        if (settled?.status === 'failed') return settled;
-      } else if (page.cursor !== undefined && page.cursor !== this.cursorAfter) {
-        await this.saveCursor(page.cursor, this.ledgerComplete);
-      }
+      await this.pages.endPage(page.cursor, signalOpt(this.signal));
+      const settled = await this.settle(false);
+      if (settled?.status === 'failed') return settled;
       this.options.onProgress?.({ pages: pageCount, counts: { ...this.counts }, cursor: this.cursorAfter });
     }
     // A pass that started from nothing and reached the end has seen every record.
-    const outstanding = await this.settleQueued(true);
+    const outstanding = await this.settle(true);
     if (outstanding !== undefined) return outstanding;
     if (!this.ledgerComplete && startCursor === undefined) await this.saveCursor(this.cursorAfter, true);
     return { status: 'succeeded' };
@@ -325,13 +337,13 @@ class Run {
     this.deps.logger.info('Retrying dead letters from earlier runs', { runId: this.runId, count: records.length });
     const pageSize = this.options.pageSize ?? DEFAULT_PAGE_SIZE;
     for (let i = 0; i < records.length; i += pageSize) {
-      const result = await this.handleRecords(records.slice(i, i + pageSize), new Map(), true);
+      const result = await this.handleRecords(records.slice(i, i + pageSize), new Map(), this.inline, true);
       if (!result.complete) return result;
     }
     return { complete: true };
   }
 
-  private async handlePage(items: readonly SourceItem[], queue = false): Promise<BatchResult> {
+  private async handlePage(items: readonly SourceItem[], executor: PageExecutor): Promise<BatchResult> {
     this.counts.read += items.length;
     const records: EnrollmentRecord[] = [];
     const positions = new Map<string, string>();
@@ -355,10 +367,10 @@ class Run {
         this.counts.unchanged += 1;
       }
     }
-    return this.handleRecords(records, positions, false, queue);
+    return this.handleRecords(records, positions, executor);
   }
 
-  private async handleRecords(all: readonly EnrollmentRecord[], positions: ReadonlyMap<string, string>, retrying = false, queue = false): Promise<BatchResult> {
+  private async handleRecords(all: readonly EnrollmentRecord[], positions: ReadonlyMap<string, string>, executor: PageExecutor, retrying = false): Promise<BatchResult> {
     // A record read again exactly as it failed waits for its retry turn (retryDeadLetters), so
     // re-reads do not burn its attempts; a changed record is tried at once.
     const unparked = retrying ? all : all.filter((r) => {
@@ -372,7 +384,7 @@ class Run {
     const { state } = this.deps;
     const opts = signalOpt(this.signal);
     // Queue mode: an enrollment still in a batch in flight is planned again only once that batch is written.
-    if (queue && this.deps.pageSink !== undefined && !(await this.deps.pageSink.beforePlan(records.map((r) => externalActivityId(r.enrollmentId)), opts))) {
+    if (!(await executor.ready(records.map((r) => externalActivityId(r.enrollmentId)), opts))) {
       return { complete: false, reason: 'an enrollment of this page is still in a work batch the queue workers have not finished' };
     }
     const ledger = await state.ledger.getMany([...new Set(records.map((r) => externalActivityId(r.enrollmentId)))], opts);
@@ -400,49 +412,13 @@ class Run {
       });
     }
 
-    const overDeletes = await this.deleteGuard(plan.items.filter((i) => i.kind === 'delete').length);
+    const deletes = plan.items.filter((i) => i.kind === 'delete').length;
+    const overDeletes = await this.deleteGuard(deletes);
     if (overDeletes !== undefined) return overDeletes;
-    if (queue && this.deps.pageSink !== undefined) {
-      // The workers write the intents, execute and checkpoint (src/sync/queue/processWorkBatch.ts).
-      this.queued.items.push(...plan.items);
-      this.queuedDeletes += plan.items.filter((i) => i.kind === 'delete').length;
-      const byEnrollment = new Map(current.map((r) => [r.enrollmentId, r]));
-      for (const item of plan.items) {
-        const record = byEnrollment.get(item.enrollmentId) ?? { enrollmentId: item.enrollmentId };
-        this.queued.sources[item.enrollmentId] = { record: JSON.stringify(record), ...positionOf(positions, item.enrollmentId) };
-      }
-      return { complete: true };
-    }
+    this.deletesHandedOver += deletes;
 
-    // Write-ahead: a create that reaches Graph before a crash is found again by lookup.
-    const intents = plan.items.filter((i) => i.kind === 'create' && ledger.get(i.externalId)?.state !== 'pending');
-    if (intents.length > 0) {
-      await state.ledger.putMany(
-        intents.map((i) => ({ externalId: i.externalId, enrollmentId: i.enrollmentId, state: 'pending' as const, updatedAt: new Date().toISOString() })),
-        opts,
-      );
-    }
-    await this.contents.prefetch(
-      plan.items.flatMap((i) => (i.kind === 'delete' ? [] : [i.draft.course.id])),
-      opts,
-    );
-
-    const outcomes = await Promise.all(
-      plan.items.map((item) =>
-        executeWorkItem(item, {
-          gateway: this.deps.gateway,
-          contents: this.contents,
-          learners: this.learners,
-          providerId: this.deps.providerId,
-          abortSignal: this.signal,
-          shouldStop: () => this.stopReason(),
-        }).then((outcome) => {
-          if (outcome.kind === 'fatal') this.fatal ??= outcome.reason;
-          return outcome;
-        }),
-      ),
-    );
     const byId = new Map(current.map((r) => [r.enrollmentId, r]));
+    const outcomes = await executor.carryOut({ items: plan.items, records: byId, positions, ledger }, opts);
     const result = await this.checkpointOutcomes(outcomes, positions, byId);
     for (const outcome of outcomes) {
       if (outcome.kind === 'created' || outcome.kind === 'updated' || outcome.kind === 'deleted' || outcome.kind === 'failed') this.writes.attempted += 1;
@@ -454,9 +430,8 @@ class Run {
   /** Before a page is written: would this run delete more than SYNC_QUARANTINE_MAX_DELETES? */
   private async deleteGuard(pageDeletes: number): Promise<BatchResult | undefined> {
     const max = this.deps.quarantine?.maxDeletes;
-    const before = this.deps.pageSink !== undefined ? this.queuedDeletes : this.counts.deleted;
-    if (max === undefined || pageDeletes === 0 || before + pageDeletes <= max) return undefined;
-    const deletes = before + pageDeletes;
+    const deletes = this.deletesHandedOver + pageDeletes;
+    if (max === undefined || pageDeletes === 0 || deletes <= max) return undefined;
     const message = `quarantined: this run would delete ${deletes} activities, more than SYNC_QUARANTINE_MAX_DELETES (${max}); the page was not written. Check the LMS, then run \`viva-sync quarantine clear\` (with --allow-deletes if the deletes are intended)`;
     return this.quarantine('deletes', message, deletes);
   }
@@ -478,32 +453,32 @@ class Run {
   }
 
   /**
-   * Queue mode: moves the cursor over the pages the workers finished and adds their writes to
-   * this run's counts; with `wait`, until none is outstanding. `failed` when those writes
-   * quarantined the sync; `partial` when work is still outstanding.
+   * Saves the cursor the executor says is safe and adds the writes it finished elsewhere (queue
+   * workers) to this run's counts; with `wait`, until none is outstanding. `failed` when those
+   * writes quarantined the sync; `partial` when work is still outstanding.
    */
-  private async settleQueued(wait: boolean): Promise<RunOutcome | undefined> {
-    const sink = this.deps.pageSink;
-    if (sink === undefined) return undefined;
-    const until = Date.now() + sink.maxWaitMs;
+  private async settle(wait: boolean): Promise<RunOutcome | undefined> {
+    const until = Date.now() + this.pages.wait.maxWaitMs;
     for (;;) {
-      const settled = await sink.settle(this.runId, signalOpt(this.signal));
+      const settled = await this.pages.settle(signalOpt(this.signal));
       if (settled.cursor !== undefined && settled.cursor !== this.cursorAfter) await this.saveCursor(settled.cursor, this.ledgerComplete);
-      // The workers' writes count in this run's summary, exit code and failure-share quarantine.
       const { created, updated, deleted, failed } = settled.written;
-      this.counts.created += created;
-      this.counts.updated += updated;
-      this.counts.deleted += deleted;
-      this.counts.failed += failed;
-      this.writes.attempted += created + updated + deleted + failed;
-      this.writes.failed += failed;
-      const quarantined = await this.failureGuard();
-      if (quarantined !== undefined && !quarantined.complete) return this.stopped(quarantined);
+      if (created + updated + deleted + failed > 0) {
+        // Writes done elsewhere count in this run's summary, exit code and failure-share quarantine.
+        this.counts.created += created;
+        this.counts.updated += updated;
+        this.counts.deleted += deleted;
+        this.counts.failed += failed;
+        this.writes.attempted += created + updated + deleted + failed;
+        this.writes.failed += failed;
+        const quarantined = await this.failureGuard();
+        if (quarantined !== undefined && !quarantined.complete) return this.stopped(quarantined);
+      }
       if (settled.outstanding === 0) return undefined;
       if (!wait || Date.now() >= until || this.deps.budget.exhausted() || this.signal.aborted) {
         return { status: 'partial', message: `${settled.outstanding} work batches are still with the queue workers; the cursor waits for them` };
       }
-      await abortableSleep(sink.pollMs, this.signal);
+      await abortableSleep(this.pages.wait.pollMs, this.signal);
     }
   }
 

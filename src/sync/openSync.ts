@@ -14,6 +14,7 @@ import { runSync, syncRecords, type QuarantineGuard, type RunSyncOptions, type S
 import type { Logger } from './logger.js';
 import { openPageSink } from './queue/openQueue.js';
 import { catalogHookFor } from './catalog/openCatalog.js';
+import { QueueExecutor } from './queue/queueExecutor.js';
 import type { RunSummary } from './types.js';
 
 export interface OpenSyncOptions {
@@ -77,7 +78,7 @@ export async function openSync(config: Config, options: OpenSyncOptions): Promis
       maxDeletes: config.quarantine.maxDeletes,
       onQuarantine: (trigger, message, counts, runId) => quarantine.enter({ trigger, reason: message, runId, counts }),
     };
-    return { ...common, gateway, state, gatewayStats: () => gateway.stats, quarantine: guard, ...(pageSink !== undefined ? { pageSink } : {}), ...catalogFor(gateway, state) };
+    return { ...common, gateway, state, gatewayStats: () => gateway.stats, quarantine: guard, ...(pageSink !== undefined ? { pages: (runId: string) => new QueueExecutor(pageSink, runId) } : {}), ...catalogFor(gateway, state) };
   };
   // A pass after `quarantine clear --allow-deletes` may delete past the maximum, until one succeeds.
   const run = async (runOptions: SyncRunOptions): Promise<RunSummary> => {

@@ -12,7 +12,7 @@ import type { Logger } from '../logger.js';
 import { QueuePageSink } from './enqueuePlan.js';
 import type { WorkerDeps } from './processWorkBatch.js';
 
-/** The planner's side of queue mode, for `SyncDeps.pageSink`. */
+/** The planner's side of queue mode, for `QueueExecutor` (`SyncDeps.pages`). */
 export async function openPageSink(config: Config, options: { readonly maxWaitMs?: number; readonly pollMs?: number } = {}): Promise<QueuePageSink> {
   const queues = createQueueClients(config.storage, config.queueName);
   await ensureQueues(queues);

@@ -21,7 +21,7 @@ export interface SettleResult {
 }
 
 /**
- * The engine's seam for queue mode (`SyncDeps.pageSink`): the run plans as in inline mode, then
+ * The queue side of queue mode's executor (`QueueExecutor`, `SyncDeps.pages`): the run plans as in inline mode, then
  * the sink enqueues each page's work items, and the cursor follows the pages the workers
  * finished, never passing one that still has outstanding items.
  */
