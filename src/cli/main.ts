@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { isConfigError } from '../config/errors.js';
 import { RunInProgressError } from '../sync/engine.js';
+import { redactingWriter, redactorFor } from '../sync/redaction.js';
 import { commandPath, type CommandContext, type CommandRegistration } from './command.js';
 import { registerCursor } from './cursorCommand.js';
 import { registerDeadLetters } from './deadLettersCommand.js';
@@ -63,7 +64,10 @@ export function buildProgram(context: CommandContext, registrations: readonly Co
 }
 
 /** Runs the command line; returns the exit code. The one top-level catch maps errors to codes. */
-export async function runCli(argv: readonly string[], io: CliIo, abortSignal?: AbortSignal): Promise<number> {
+export async function runCli(argv: readonly string[], rawIo: CliIo, abortSignal?: AbortSignal): Promise<number> {
+  // Everything the CLI prints goes through the redaction the function app's log uses (src/sync/redaction.ts).
+  const redactor = redactorFor(rawIo.env, rawIo.cwd);
+  const io: CliIo = { ...rawIo, stdout: redactingWriter(rawIo.stdout, redactor), stderr: redactingWriter(rawIo.stderr, redactor) };
   let code: number = EXIT.ok;
   let active: Command | undefined;
   const program = buildProgram({ io, abortSignal, exit: (c) => (code = c) });

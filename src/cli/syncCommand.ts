@@ -2,6 +2,7 @@ import { Option, type Command } from 'commander';
 import { loadConfig } from '../config/loadConfig.js';
 import type { RunProgress } from '../sync/engine.js';
 import type { Logger } from '../sync/logger.js';
+import { redactingWriter, redactorFor } from '../sync/redaction.js';
 import { openSync } from '../sync/openSync.js';
 import { runSyncPass } from '../sync/pending.js';
 import type { RunSummary } from '../sync/types.js';
@@ -28,7 +29,7 @@ export interface SyncCommandOptions {
 export async function sync(options: SyncCommandOptions = {}): Promise<RunSummary> {
   const cwd = options.cwd ?? process.cwd();
   const config = loadConfig(options.env ?? process.env, { cwd });
-  const logger = options.logger ?? stderrLogger(process.stderr);
+  const logger = options.logger ?? stderrLogger(redactingWriter(process.stderr, redactorFor(options.env ?? process.env, cwd)));
   const runner = await openSync(config, { logger, cwd });
   const run = {
     ...(options.dryRun === true ? { dryRun: true } : {}),

@@ -12,8 +12,8 @@ import { readStatus } from '../sync/status.js';
 import { createSharedRateStore } from '../state/sharedRateStore.js';
 import type { Logger } from '../sync/logger.js';
 import { readResyncStatus, requestFullResync, resyncInline } from '../sync/resync.js';
-import { redactingLogger, secretSettingValues, syncEnrollment, withSyncServices, type SyncEnrollmentOptions, type SyncServices } from '../sync/singleRecord.js';
-import { mergeSettings, readLocalSettings } from '../config/localSettings.js';
+import { redactingLogger, syncEnrollment, withSyncServices, type SyncEnrollmentOptions, type SyncServices } from '../sync/singleRecord.js';
+import { redactorFor } from '../sync/redaction.js';
 import { handleWebhook, MAX_WEBHOOK_BODY_BYTES } from './handler.js';
 import { json, methodNotAllowed, problem, tooLarge, toHttpLike, type FetchLikeRequest, type HttpLikeRequest, type HttpResult } from './http.js';
 import { handleResync, MAX_RESYNC_BODY_BYTES, resyncPrecheck } from './resyncHttp.js';
@@ -52,14 +52,7 @@ function configOrProblem(options: EndpointOptions, anonymous: boolean): { config
 
 /** The endpoint's logger, made unable to print the value of any secret setting. */
 function redacted(options: EndpointOptions): EndpointOptions {
-  const env = options.env ?? process.env;
-  let values: Readonly<Record<string, string | undefined>> = env;
-  try {
-    values = mergeSettings(env, readLocalSettings(options.cwd ?? process.cwd()));
-  } catch {
-    // An unreadable local.settings.json is reported by loadConfig; the environment still counts.
-  }
-  return { ...options, logger: redactingLogger(options.logger, secretSettingValues(values)) };
+  return { ...options, logger: redactingLogger(options.logger, redactorFor(options.env ?? process.env, options.cwd ?? process.cwd())) };
 }
 
 async function guarded(logger: Logger, what: string, body: () => Promise<HttpResult>): Promise<HttpResult> {
