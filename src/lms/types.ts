@@ -60,6 +60,11 @@ export interface PagedChanges extends AsyncIterableIterator<SourceItem> {
    * withdrawn. Absent or false: the listing holds changes only, and absence means nothing.
    */
   readonly complete?: boolean;
+  /**
+   * With `complete`: the courses (content external ids) the listing covered, known once it was
+   * read to its end; only their enrollments can be withdrawn by absence. Absent: every course.
+   */
+  readonly coveredCourses?: () => ReadonlySet<string> | undefined;
 }
 
 /** One catalog row: a course, or a row that could not be read (dead-lettered with `reason`). */

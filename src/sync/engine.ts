@@ -13,6 +13,7 @@ import type { TimeBudget } from './budget.js';
 import { recordFailure } from './deadLetters.js';
 import type { Logger } from './logger.js';
 import { LedgerSnapshot } from './ledgerSnapshot.js';
+import { withAbsentWithdrawals } from './absence.js';
 import { withCatalogPass, type CatalogHook, type CatalogSummary } from './catalog/hook.js';
 import { planChanges, wantedStatus } from './plan.js';
 import { InlineExecutor } from './inlineExecutor.js';
@@ -252,10 +253,13 @@ class Run {
     const waiting = await this.settle(true);
     if (waiting !== undefined) return waiting;
     const startCursor = this.options.full === true ? undefined : this.cursorAfter;
-    if (startCursor === undefined) await this.loadSnapshot();
     const pages = adapter.listChanges({ ...(startCursor !== undefined ? { cursor: startCursor } : {}), abortSignal: this.signal });
+    // A complete listing (a snapshot export) is a full pass whatever the cursor says.
+    if (startCursor === undefined || pages.complete === true) await this.loadSnapshot();
+    const pageSize = this.options.pageSize ?? DEFAULT_PAGE_SIZE;
     let pageCount = 0;
-    for await (const page of pages.byPage({ maxPageSize: this.options.pageSize ?? DEFAULT_PAGE_SIZE })) {
+    const absence = { pageSize, logger, runId: this.runId, abortSignal: this.signal };
+    for await (const page of withAbsentWithdrawals(pages, pages.byPage({ maxPageSize: pageSize }), this.deps.state.ledger, absence)) {
       // Checked before each page, after the last checkpoint: a run that has handled every page succeeded.
       if (this.deps.budget.exhausted()) {
         logger.info('Time budget spent; stopping at a checkpoint', { runId: this.runId, pages: pageCount });

@@ -181,6 +181,31 @@ describe('moodle adapter against the stand-in', () => {
     expect(all[all.length - 1]?.cursor).toMatch(/"done":true/);
   });
 
+  it('a full walk withdraws a hard unenrolment (the enrolment is gone, not suspended); a resumed pass does not', async () => {
+    const { moodle: m, courseId } = await seeded(3);
+    harness = await apiSyncHarness('moodle', m.baseUrl, m.token);
+    addLearners(harness, ['test@test.com', 'synthetic.learner1@contoso.example', 'synthetic.learner2@contoso.example', 'synthetic.learner3@contoso.example']);
+    const first = await harness.run({ pageSize: 2 });
+    expect(first.counts).toMatchObject({ created: 5, deleted: 0 });
+
+    m.unenrol(courseId, 102);
+    harness.standIn.resetStats();
+    const second = await harness.run({ pageSize: 2 });
+    expect(second.status).toBe('succeeded');
+    expect(second.counts).toMatchObject({ deleted: 1, created: 0, updated: 0 });
+    expect(activitySummary(harness).has('moodle:2:102')).toBe(false);
+    expect(harness.standIn.requests().filter((r) => r.method === 'DELETE')).toHaveLength(1);
+
+    // A run that resumes a pass in the middle has not seen the whole roster: it infers nothing.
+    m.unenrol(courseId, 103);
+    const state = await harness.state();
+    const cursor = await state.cursor.get();
+    await state.cursor.save({ value: JSON.stringify({ v: 1, pass: '2026-11-01T00:00:00.000Z', course: courseId, from: 2, last: 101 }), ledgerComplete: true, runId: 'test' }, cursor.etag);
+    const resumed = await harness.run({ pageSize: 2 });
+    expect(resumed.counts.deleted).toBe(0);
+    expect(activitySummary(harness).has('moodle:2:103')).toBe(true);
+  });
+
   it('LMS_COURSE_IDS limits the walk; a course Moodle does not return becomes one dead letter', async () => {
     const { moodle: m } = await seeded(1);
     m.addCourse({ id: 9, fullname: 'Other' });

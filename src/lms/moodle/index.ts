@@ -80,11 +80,16 @@ export function createMoodleAdapter(options: MoodleAdapterOptions): LmsAdapter {
 }
 
 function listChanges(ctx: Context, options: ListChangesOptions): PagedChanges {
-  const byPage = (settings: PageSettings = {}): AsyncGenerator<ChangePage> => (ctx.config.reportId !== undefined ? reportPages(ctx, ctx.config.reportId, options, settings) : walkPages(ctx, options, settings));
+  // The courses a walk covered: a walk that starts a new pass names every live enrolment of
+  // them, so one it does not name was unenrolled (hard unenrolments leave no record behind).
+  const covered = new Set<string>();
+  const byPage = (settings: PageSettings = {}): AsyncGenerator<ChangePage> => (ctx.config.reportId !== undefined ? reportPages(ctx, ctx.config.reportId, options, settings) : walkPages(ctx, options, settings, covered));
   async function* items(): AsyncGenerator<SourceItem> {
     for await (const page of byPage()) yield* page.items;
   }
-  return Object.assign(items(), { byPage });
+  const start = ctx.config.reportId === undefined ? parseMoodleCursor(options.cursor).kind : 'report';
+  const complete = start === 'start' || start === 'done';
+  return Object.assign(items(), { byPage, complete, coveredCourses: () => covered });
 }
 
 function pageSizeOf(maxPageSize: number | undefined, cap: number): number {
@@ -190,13 +195,14 @@ async function walkItem(ctx: Context, course: MoodleCourseInfo, user: MoodleRost
   return toMoodleWalkItem({ course, user, enrolment, ...(completedAt !== undefined ? { completedAt } : {}) }, { baseUrl: ctx.config.baseUrl, assignmentType: ctx.config.assignmentType });
 }
 
-async function* walkPages(ctx: Context, options: ListChangesOptions, settings: PageSettings): AsyncGenerator<ChangePage> {
+async function* walkPages(ctx: Context, options: ListChangesOptions, settings: PageSettings, covered: Set<string>): AsyncGenerator<ChangePage> {
   const signal = options.abortSignal;
   const opts = opt(signal);
   const size = pageSizeOf(settings.maxPageSize, MAX_ROSTER_PAGE);
   const start = startOf(options, settings);
   const pass = start.kind === 'after' || start.kind === 'within' ? start.pass : new Date().toISOString();
   const { courses, missing } = await coursesInScope(ctx, opts);
+  for (const course of courses) covered.add(moodleCourseId(course.id));
   const todo = courses.filter((c) => (start.kind === 'after' ? c.id > start.course : start.kind === 'within' ? c.id >= start.course : true));
   const missingItems: SourceItem[] = missing.map((id) => ({ kind: 'invalid', key: moodleCourseId(id), reason: `LMS_COURSE_IDS names course ${id}, which Moodle did not return (missing, or not visible to the LMS_TOKEN user)`, position: `moodle course ${id}`, raw: JSON.stringify({ courseId: id }) }));
   if (todo.length === 0) {
