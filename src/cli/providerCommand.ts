@@ -10,6 +10,7 @@ import { createGraphClient } from '../graph/graphClient.js';
 import { LearningProviderClient, type LearningProvider, type LearningProviderFields } from '../graph/providerClient.js';
 import { withExamples, type CommandContext } from './command.js';
 import { EXIT, UsageError, type CliIo } from './io.js';
+import { providerNewCommand, recordRegisteredProvider } from './providerNewCommand.js';
 
 export type ProviderAction = 'register' | 'show' | 'enable-activity-sync';
 
@@ -63,10 +64,13 @@ export async function providerCommand(action: ProviderAction, values: ProviderOp
   try {
     if (fields !== undefined) {
       const created = await providers.createProvider(fields);
+      // A provider this command just created holds no activities: record it, so the first sync skips lookups.
+      const decision = await recordRegisteredProvider(created.id, io);
+      if (json) io.stderr.write(decision);
       io.stdout.write(
         json
           ? `${JSON.stringify(created)}\n`
-          : `Registered learning provider "${created.displayName}".\n  id: ${created.id}\n  course-activity sync: ${created.isCourseActivitySyncEnabled === true ? 'enabled' : 'disabled (enable it with `viva-sync provider enable-activity-sync`)'}\nSet VIVA_PROVIDER_ID=${created.id} (azd env set VIVA_PROVIDER_ID ${created.id}, or the Function App setting).\n`,
+          : `Registered learning provider "${created.displayName}".\n  id: ${created.id}\n  course-activity sync: ${created.isCourseActivitySyncEnabled === true ? 'enabled' : 'disabled (enable it with `viva-sync provider enable-activity-sync`)'}\nSet VIVA_PROVIDER_ID=${created.id} (azd env set VIVA_PROVIDER_ID ${created.id}, or the Function App setting).\n${decision}`,
       );
       return EXIT.ok;
     }
@@ -217,6 +221,23 @@ export function registerProvider(program: Command, context: CommandContext): voi
   )
     .option('--json', 'print the registration as one JSON object')
     .action(run('enable-activity-sync'));
+  // Recorded decisions in the state tables (src/sync/lookupPolicy.ts): the app's settings, no sign-in.
+  const markNew = provider
+    .command('mark-new')
+    .description(
+      'Record that VIVA_PROVIDER_ID held no activities when the current ledger was started: creates then skip the lookup\n' +
+        'by external id (one request per record instead of two on a first sync). A deleted or replaced ledger brings the\n' +
+        'lookups back. `provider register` records this itself when the state storage settings are at hand.',
+    )
+    .option('--json', 'print the recorded decision as one JSON object')
+    .action(async (options: { json?: boolean }) => context.exit(await providerNewCommand('mark-new', options.json === true, context.io)));
+  const unmarkNew = provider
+    .command('unmark-new')
+    .description('Withdraw that decision (another tool or installation now writes to this provider): creates look up first again.')
+    .option('--json', 'print the outcome as one JSON object')
+    .action(async (options: { json?: boolean }) => context.exit(await providerNewCommand('unmark-new', options.json === true, context.io)));
+  withExamples(markNew, [['viva-sync provider mark-new', 'before the first sync of a provider registered by other means, that holds no activities']]);
+  withExamples(unmarkNew, [['viva-sync provider unmark-new', 'another installation writes to this provider now']]);
   withExamples(register, [['viva-sync provider register --name "Contoso Academy" --logos https://academy.contoso.example/logo.png', 'register, then set VIVA_PROVIDER_ID to the id printed']]);
   withExamples(show, [['viva-sync provider show', 'the registration in VIVA_PROVIDER_ID']]);
   withExamples(enable, [['viva-sync provider enable-activity-sync', 'doctor said: course-activity sync is disabled']]);

@@ -14,6 +14,8 @@ import type { LedgerEntry, LedgerState, LedgerStatusRow, LedgerStore, StateOpera
 
 /** Ledger rows spread over 16 partitions (`b00`…`b15`) so batches and reads run in parallel. */
 export const LEDGER_BUCKETS = 16;
+/** The partition of the ledger's epoch row (src/state/providerDecisionStore.ts), which is not a ledger row. */
+export const LEDGER_EPOCH_PARTITION = 'epoch';
 const LEDGER_STATES: readonly LedgerState[] = ['pending', 'synced', 'deleted'];
 
 /** Where an external id's ledger row lives. */
@@ -46,7 +48,9 @@ export class TableLedgerStore implements LedgerStore {
   }
 
   async *list(options: StateOperationOptions = {}): AsyncIterable<LedgerEntry> {
-    for await (const entity of listAll(this.#client, undefined, options)) yield fromEntity(entity);
+    for await (const entity of listAll(this.#client, undefined, options)) {
+      if (entity.partitionKey !== LEDGER_EPOCH_PARTITION) yield fromEntity(entity);
+    }
   }
 
   async *listStatus(options: StateOperationOptions = {}): AsyncIterable<LedgerStatusRow> {

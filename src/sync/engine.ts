@@ -15,6 +15,7 @@ import type { Logger } from './logger.js';
 import { LedgerSnapshot } from './ledgerSnapshot.js';
 import { withAbsentWithdrawals } from './absence.js';
 import { withCatalogPass, type CatalogHook, type CatalogSummary } from './catalog/hook.js';
+import type { LookupPolicy } from './lookupPolicy.js';
 import { planChanges, wantedStatus } from './plan.js';
 import { InlineExecutor } from './inlineExecutor.js';
 import type { PageExecutor } from './pageExecutor.js';
@@ -44,6 +45,8 @@ export interface SyncDeps {
   readonly quarantine?: QuarantineGuard;
   /** SYNC_CATALOG=all with an adapter that lists courses: the catalog pass, run before the enrollments (src/sync/catalog). */
   readonly catalog?: CatalogHook;
+  /** Whether creates of records the ledger has never seen may skip the lookup (src/sync/lookupPolicy.ts). */
+  readonly lookups?: LookupPolicy;
 }
 
 export interface QuarantineGuard {
@@ -188,6 +191,8 @@ class Run {
   cursorAfter: string | undefined;
   private etag: string | undefined;
   private ledgerComplete = false;
+  /** The provider was recorded as new when this ledger was started: it holds every activity. */
+  private providerNew = false;
   private readonly contents: ContentResolver;
   private readonly learners: LearnerResolver;
   /** Dead letters known to this run: key → fingerprint of the record that failed. */
@@ -238,6 +243,7 @@ class Run {
     this.cursorAfter = cursor.value;
     this.etag = cursor.etag;
     this.ledgerComplete = cursor.ledgerComplete;
+    this.providerNew = (await this.deps.lookups?.ledgerCoversProvider(this.deps.providerId, signalOpt(this.signal))) ?? false;
     for await (const letter of state.deadLetters.list(signalOpt(this.signal))) this.deadLetterKeys.set(letter.key, letter.recordFingerprint);
     return cursor;
   }
@@ -400,7 +406,7 @@ class Run {
       if (stale) this.counts.unchanged += 1;
       return !stale;
     });
-    const plan = planChanges({ records: current, ledger, ledgerComplete: this.ledgerComplete, learnerMatch: this.deps.learnerMatch });
+    const plan = planChanges({ records: current, ledger, ledgerComplete: this.ledgerComplete || this.providerNew, learnerMatch: this.deps.learnerMatch });
     for (const item of plan.items) this.snapshot?.forget(item.externalId);
     this.counts.unchanged += plan.unchanged.length + (current.length - plan.items.length - plan.unchanged.length - plan.rejected.length);
     for (const record of plan.unchanged) await this.clearDeadLetter(externalActivityId(record.enrollmentId));

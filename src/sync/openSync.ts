@@ -5,6 +5,7 @@ import { gatewayFor, schedulerFor } from '../graph/fromConfig.js';
 import { createAdapter } from '../lms/createAdapter.js';
 import type { LmsAdapter } from '../lms/types.js';
 import type { EnrollmentRecord } from '../mapping/enrollment.js';
+import { createProviderDecisionStore } from '../state/providerDecisionStore.js';
 import { createQuarantineStore, type QuarantineStore } from '../state/quarantineStore.js';
 import { createTableState } from '../state/tableState.js';
 import type { SyncState } from '../state/types.js';
@@ -12,6 +13,7 @@ import { TimeBudget } from './budget.js';
 import { RecordingGateway, readOnlyCursor, readOnlyState } from './dryRun.js';
 import { runSync, syncRecords, type QuarantineGuard, type RunSyncOptions, type SyncDeps } from './engine.js';
 import type { Logger } from './logger.js';
+import { lookupPolicyOf } from './lookupPolicy.js';
 import { openPageSink } from './queue/openQueue.js';
 import { catalogHookFor } from './catalog/openCatalog.js';
 import { QueueExecutor } from './queue/queueExecutor.js';
@@ -55,13 +57,14 @@ export async function openSync(config: Config, options: OpenSyncOptions): Promis
   const pageSink = config.mode === 'queue' ? await openPageSink(config, options.queueWait) : undefined;
   // One scheduler per process: what it learns of Graph's limits carries over from run to run.
   const scheduler = schedulerFor(config.graph);
+  const lookups = lookupPolicyOf(createProviderDecisionStore({ connection, tablePrefix: config.tablePrefix }), options.logger);
 
   const throttleLog = everyFewSeconds((count: number, last: { statusCode: number; waitMs: number | undefined; operation: string }) =>
     options.logger.warn('Graph is throttling; slowing down', { responses: count, statusCode: last.statusCode, waitMs: last.waitMs ?? null, operation: last.operation }),
   );
   const depsFor = (dryRun: boolean): SyncDeps => {
     const budget = new TimeBudget(config.timeBudgetSeconds === undefined ? undefined : config.timeBudgetSeconds * 1000);
-    const common = { adapter, providerId: config.providerId, learnerMatch: config.learnerMatch, logger: options.logger, budget };
+    const common = { adapter, providerId: config.providerId, learnerMatch: config.learnerMatch, logger: options.logger, budget, lookups };
     const catalogFor = (gateway: SyncDeps['gateway'], syncState: SyncState) =>
       catalogHookFor({ scope: config.catalog, adapter, gateway, state: syncState, cursor: dryRun ? readOnlyCursor(state.catalogCursor) : state.catalogCursor, logger: options.logger, budget });
     if (dryRun) {
