@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Enrollment } from '../src/mapping/enrollment.js';
 import { startAzurite } from '../src/sandbox/azurite.js';
+import { createProviderDecisionStore } from '../src/state/providerDecisionStore.js';
 import { GraphStandIn } from '../src/sandbox/graphStandIn.js';
 import { sandboxTenant, stableGuid } from '../src/sandbox/tenant.js';
 import type { RunSummary } from '../src/sync/types.js';
@@ -25,7 +26,12 @@ const { values: args } = parseArgs({
     unavailable: { type: 'string', default: '0' },
     faults: { type: 'boolean', default: false },
     batch: { type: 'string', default: '1' },
-    concurrency: { type: 'string', default: '8' },
+    // 'auto': GRAPH_MAX_CONCURRENCY unset (the product's default: latency-aware, 8 growing to 64).
+    concurrency: { type: 'string', default: 'auto' },
+    // The provider recorded as new before the first sync (`viva-sync provider mark-new`): no lookups before create.
+    'provider-new': { type: 'boolean', default: false },
+    // Also run a first sync with the settings of before issue 16 (GRAPH_MAX_CONCURRENCY=8, no decision), on its own provider.
+    compare: { type: 'boolean', default: false },
     budget: { type: 'string', default: '0' },
     'baseline-records': { type: 'string' },
     'skip-baseline': { type: 'boolean', default: false },
@@ -51,6 +57,8 @@ interface Phase {
   readonly wallMs: number;
   readonly requests: number;
   readonly refused: number;
+  /** GETs of an activity by its external id (the lookups before create). */
+  readonly lookups: number;
   readonly peakRssMb: number | undefined;
   readonly status: string;
 }
@@ -134,13 +142,16 @@ async function main(): Promise<void> {
     GRAPH_BASE_URL: graphUrl,
     GRAPH_AUTH: 'static-token',
     GRAPH_TOKEN: tenant.token,
-    GRAPH_MAX_CONCURRENCY: args.concurrency,
+    ...(args.concurrency === 'auto' ? {} : { GRAPH_MAX_CONCURRENCY: args.concurrency }),
     GRAPH_BATCH_SIZE: args.batch,
     AzureWebJobsStorage: azurite.connectionString,
     SYNC_TABLE_PREFIX: `b${randomBytes(4).toString('hex')}`,
     SYNC_TIME_BUDGET_SECONDS: args.budget,
   };
-  console.error(`bench: ${N} records, latency ${latencyMs} ms, rate limit ${rate > 0 ? `${rate}/s` : 'none'}, 429 ${throttleRate * 100}%, 503 ${unavailableRate * 100}%, batch ${args.batch}, concurrency ${args.concurrency}, budget ${args.budget === '0' ? 'none' : `${args.budget} s`}`);
+  const markNew = async (settings: Record<string, string>): Promise<void> => {
+    await createProviderDecisionStore({ connection: { kind: 'connectionString', connectionString: azurite.connectionString }, tablePrefix: settings.SYNC_TABLE_PREFIX ?? '' }).record(settings.VIVA_PROVIDER_ID ?? '', 'provider mark-new');
+  };
+  console.error(`bench: ${N} records, latency ${latencyMs} ms, rate limit ${rate > 0 ? `${rate}/s` : 'none'}, 429 ${throttleRate * 100}%, 503 ${unavailableRate * 100}%, batch ${args.batch}, concurrency ${args.concurrency}, provider new: ${args['provider-new']}, budget ${args.budget === '0' ? 'none' : `${args.budget} s`}`);
 
   if (args.mode === 'queue') {
     await queueBench(env, dir, standIn, tenant.provider, records.length);
@@ -151,7 +162,7 @@ async function main(): Promise<void> {
   }
 
   const phases: Phase[] = [];
-  const phase = async (name: string, extra: string[]): Promise<Phase> => {
+  const phase = async (name: string, extra: string[], phaseEnv: Record<string, string> = env): Promise<Phase> => {
     standIn.resetStats();
     const started = Date.now();
     let runs = 0;
@@ -162,7 +173,7 @@ async function main(): Promise<void> {
     // Partial runs (time budget) and runs with dead letters (faults) are followed by more runs, as the timer would.
     do {
       const runStarted = Date.now();
-      const result = await runChild(env, dir, extra);
+      const result = await runChild(phaseEnv, dir, extra);
       runWalls.push(Date.now() - runStarted);
       runs += 1;
       summary = result.summary;
@@ -170,8 +181,10 @@ async function main(): Promise<void> {
       peak = Math.max(peak, result.maxRssMb);
     } while ((summary.status === 'partial' || summary.counts.failed > 0) && runs < Number(args['max-runs']));
     const stats = standIn.stats();
+    const lookups = standIn.requests().filter((r) => r.method === 'GET' && r.path.includes('externalCourseActivityId=')).length;
     const p: Phase = {
       name,
+      lookups,
       runs,
       read,
       writes: stats.writes,
@@ -187,7 +200,14 @@ async function main(): Promise<void> {
     return p;
   };
 
-  await phase('first sync', []);
+  if (args.compare) {
+    // Before issue 16: 8 requests in flight, a lookup before every create of the first sync.
+    const todayProvider = { ...tenant.provider, id: stableGuid(`bench today ${randomBytes(4).toString('hex')}`), displayName: 'Today' };
+    standIn.addProvider(todayProvider);
+    await phase('first sync, settings of before (concurrency 8, lookups)', [], { ...env, VIVA_PROVIDER_ID: todayProvider.id, GRAPH_MAX_CONCURRENCY: '8', SYNC_TABLE_PREFIX: `t${randomBytes(4).toString('hex')}` });
+  }
+  if (args['provider-new']) await markNew(env);
+  await phase(`first sync${args['provider-new'] ? ', provider marked new' : ''}`, []);
   await phase('unchanged re-sync (--full)', ['--full']);
   const changed = generate(N, '2026-10-01', 10);
   writeFileSync(exportPath, `${changed.map((r) => JSON.stringify(r)).join('\n')}\n`);
@@ -206,7 +226,8 @@ async function main(): Promise<void> {
     standIn.resetStats();
     const result = await runNaive(records.slice(0, baselineRecords), graphUrl, tenant.token, baselineProvider.id);
     const stats = standIn.stats();
-    baseline = { name: `naive baseline (${baselineRecords} records)`, runs: 1, read: result.records, writes: stats.writes, wallMs: result.wallMs, requests: stats.total, refused: (stats.byStatus[429] ?? 0) + (stats.byStatus[503] ?? 0), peakRssMb: undefined, status: 'succeeded' };
+    const lookups = standIn.requests().filter((r) => r.method === 'GET' && r.path.includes('externalCourseActivityId=')).length;
+    baseline = { name: `naive baseline (${baselineRecords} records)`, runs: 1, read: result.records, writes: stats.writes, lookups, wallMs: result.wallMs, requests: stats.total, refused: (stats.byStatus[429] ?? 0) + (stats.byStatus[503] ?? 0), peakRssMb: undefined, status: 'succeeded' };
   }
 
   const rows = [...phases, ...(baseline === undefined ? [] : [baseline])].map((p) => {
@@ -217,6 +238,7 @@ async function main(): Promise<void> {
       runs: p.runs,
       'records/s': Math.round(p.read / p.runs / seconds),
       'requests/record': (p.requests / Math.max(1, p.read / p.runs)).toFixed(2),
+      'lookups/record': (p.lookups / Math.max(1, p.read / p.runs)).toFixed(2),
       writes: p.writes,
       '429+503': p.refused,
       'refused %': ((p.refused / Math.max(1, p.requests)) * 100).toFixed(1),
@@ -227,10 +249,11 @@ async function main(): Promise<void> {
     };
   });
   console.table(rows);
-  const first = phases[0];
-  if (baseline !== undefined && first !== undefined) {
-    const speedup = first.read / first.runs / (first.wallMs / 1000) / (baseline.read / (baseline.wallMs / 1000));
-    console.log(`first sync vs naive baseline: ${speedup.toFixed(1)}x records per second`);
+  if (baseline !== undefined) {
+    for (const first of phases.filter((p) => p.name.startsWith('first sync'))) {
+      const speedup = first.read / first.runs / (first.wallMs / 1000) / (baseline.read / (baseline.wallMs / 1000));
+      console.log(`${first.name} vs naive baseline: ${speedup.toFixed(1)}x records per second`);
+    }
   }
   console.log(`exactness: ${byId.size} activities for ${N} enrollments, ${duplicates} duplicated, ${wrong} not in the latest state`);
   console.log(JSON.stringify({ args, rows, duplicates, wrong }));

@@ -60,6 +60,8 @@ export interface Config {
     readonly apiVersion: GraphApiVersion;
     readonly auth: GraphAuth;
     readonly maxConcurrency: number;
+    /** Requests in flight at the start: GRAPH_MAX_CONCURRENCY when set, else 8, growing to maxConcurrency while latency-bound. */
+    readonly initialConcurrency: number;
     /** Undefined: no ceiling until Graph throttles. */
     readonly maxRequestsPerSecond: number | undefined;
     /** Requests per JSON batch; 1 sends each request on its own. */
@@ -171,7 +173,10 @@ function readAll(r: SettingsReader, options: LoadConfigOptions): Config | undefi
   const graphBaseUrl = r.url('GRAPH_BASE_URL', 'https://graph.microsoft.com');
   const apiVersion = r.oneOf('GRAPH_API_VERSION', ['v1.0', 'beta'] as const, 'v1.0');
   const auth = readGraphAuth(r, graphBaseUrl);
-  const maxConcurrency = r.integer('GRAPH_MAX_CONCURRENCY', 8, 1, 64);
+  // Unset: start at 8 and grow (up to 64) while latency, not Graph, limits the rate (src/graph/requestScheduler.ts).
+  const fixedConcurrency = r.optionalInteger('GRAPH_MAX_CONCURRENCY', 1, 64);
+  const maxConcurrency = fixedConcurrency ?? 64;
+  const initialConcurrency = fixedConcurrency ?? 8;
   const maxRequestsPerSecond = r.optionalInteger('GRAPH_MAX_RPS', 1, 10_000);
   const batchSize = r.integer('GRAPH_BATCH_SIZE', 1, 1, 20);
   const requestTimeoutSeconds = r.integer('GRAPH_REQUEST_TIMEOUT_SECONDS', 30, 1, 600);
@@ -196,7 +201,7 @@ function readAll(r: SettingsReader, options: LoadConfigOptions): Config | undefi
   return {
     providerId,
     lms,
-    graph: { baseUrl: graphBaseUrl.replace(/\/+$/, ''), apiVersion, auth, maxConcurrency, maxRequestsPerSecond, batchSize, requestTimeoutSeconds },
+    graph: { baseUrl: graphBaseUrl.replace(/\/+$/, ''), apiVersion, auth, maxConcurrency, initialConcurrency, maxRequestsPerSecond, batchSize, requestTimeoutSeconds },
     storage,
     tablePrefix,
     learnerMatch,

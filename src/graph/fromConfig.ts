@@ -13,6 +13,7 @@ export function schedulerFor(graph: Config['graph'], extra: Partial<RequestSched
   return new RequestScheduler({
     // Requests waiting inside a JSON batch hold a slot too.
     maxConcurrency: graph.maxConcurrency * graph.batchSize,
+    initialConcurrency: graph.initialConcurrency * graph.batchSize,
     ...(graph.maxRequestsPerSecond !== undefined ? { maxRequestsPerSecond: graph.maxRequestsPerSecond } : {}),
     ...extra,
   });

@@ -4,6 +4,11 @@ import { BudgetExhaustedError } from './errors.js';
 export interface RequestSchedulerOptions {
   /** Requests in flight at most (GRAPH_MAX_CONCURRENCY); throttling lowers it, successes raise it back. */
   readonly maxConcurrency: number;
+  /**
+   * Requests in flight at the start (default maxConcurrency). Below maxConcurrency, the limit grows
+   * towards it while latency, not the service, is the bottleneck (GRAPH_MAX_CONCURRENCY unset).
+   */
+  readonly initialConcurrency?: number;
   /** Requests per second at most (GRAPH_MAX_RPS); undefined: no ceiling until the service says otherwise. */
   readonly maxRequestsPerSecond?: number;
   /** No request starts, and no wait is begun, that would end after this (epoch ms): the run's time budget. */
@@ -20,6 +25,8 @@ export interface SchedulerSnapshot {
   /** Current rate ceiling in requests per second (Infinity: none yet). */
   readonly requestsPerSecond: number;
   readonly pausedUntil: number;
+  /** Average request duration so far, in ms (0 before the first). */
+  readonly latencyMs?: number;
 }
 
 /** How long a burst the client may send after a quiet spell, in seconds of the current rate. */
@@ -33,6 +40,12 @@ const INCREASE_SHARE_PER_SECOND = 0.02;
 /** Responses already in flight when a 429 arrives say nothing new: react once per this long. */
 const REACT_INTERVAL_MS = 1_000;
 const SUCCESSES_PER_CONCURRENCY_STEP = 10;
+/** Growing past what was needed before: no throttling, and no wait for the rate, for this long. */
+const CALM_MS = 2_000;
+/** With a learned rate, in flight at most this many times rate × latency (Little's law, with room for jitter). */
+const LATENCY_HEADROOM = 1.5;
+/** Weight of the newest request in the latency average. */
+const LATENCY_WEIGHT = 0.1;
 
 /**
  * The gateway's traffic control (STYLE.md §6): one p-limit bounds the requests in flight, a
@@ -60,6 +73,12 @@ export class RequestScheduler {
   private lastReaction = -Infinity;
   private lastIncrease: number;
   private successesSinceStep = 0;
+  /** The limit may grow past where it started (latency-aware), up to maxConcurrency. */
+  private readonly adaptive: boolean;
+  /** Average duration of a request, in ms (0 until one finished). */
+  private latencyMs = 0;
+  /** When a request last had to wait for the rate or a pause: then the rate, not latency, is the bottleneck. */
+  private lastRateWait = -Infinity;
   /** Start times of recent requests (a bounded tail). */
   private readonly sent: number[] = [];
   private readonly onThrottleReaction: ((state: SchedulerSnapshot) => void) | undefined;
@@ -68,7 +87,9 @@ export class RequestScheduler {
 
   constructor(options: RequestSchedulerOptions) {
     this.maxConcurrency = options.maxConcurrency;
-    this.limit = pLimit(options.maxConcurrency);
+    const initial = Math.min(options.maxConcurrency, options.initialConcurrency ?? options.maxConcurrency);
+    this.adaptive = initial < options.maxConcurrency;
+    this.limit = pLimit(initial);
     this.maxRate = options.maxRequestsPerSecond ?? Infinity;
     this.rate = this.maxRate;
     this.now = options.now ?? Date.now;
@@ -81,7 +102,7 @@ export class RequestScheduler {
   }
 
   snapshot(): SchedulerSnapshot {
-    return { concurrency: this.limit.concurrency, requestsPerSecond: this.rate, pausedUntil: this.pausedUntil };
+    return { concurrency: this.limit.concurrency, requestsPerSecond: this.rate, pausedUntil: this.pausedUntil, latencyMs: Math.round(this.latencyMs) };
   }
 
   /** A copy that shares this one's learned rate and pause but has its own deadline (one per run). */
@@ -134,7 +155,8 @@ export class RequestScheduler {
   /** A request was accepted: let the rate and concurrency climb back. */
   onAccepted(): void {
     const now = this.now();
-    if (this.limit.concurrency < this.maxConcurrency && ++this.successesSinceStep >= SUCCESSES_PER_CONCURRENCY_STEP) {
+    if (this.adaptive) this.growWhileLatencyBound(now);
+    else if (this.limit.concurrency < this.maxConcurrency && ++this.successesSinceStep >= SUCCESSES_PER_CONCURRENCY_STEP) {
       this.successesSinceStep = 0;
       this.limit.concurrency += 1;
     }
@@ -148,8 +170,30 @@ export class RequestScheduler {
   run<T>(task: () => Promise<T>, signal?: AbortSignal, deadline = this.deadline): Promise<T> {
     return this.limit(async () => {
       await this.waitForTurn(signal, deadline);
-      return task();
+      const started = this.now();
+      try {
+        return await task();
+      } finally {
+        const took = this.now() - started;
+        this.latencyMs = this.latencyMs === 0 ? took : this.latencyMs + LATENCY_WEIGHT * (took - this.latencyMs);
+      }
     });
+  }
+
+  /**
+   * Latency-aware concurrency (Little's law: in flight = rate × latency). At 150 ms a request,
+   * 8 in flight can never send more than 53 a second whatever Graph accepts, so while requests
+   * queue for a slot, none waited for the rate or was throttled lately, the limit grows by one
+   * per half a round of successes, up to maxConcurrency; once a rate was learned, only up to
+   * 1.5 × rate × latency, since more in flight would only wait for tokens.
+   */
+  private growWhileLatencyBound(now: number): void {
+    if (this.limit.concurrency >= this.maxConcurrency || this.limit.pendingCount === 0) return;
+    if (now - this.lastReaction < CALM_MS || now - this.lastRateWait < CALM_MS) return;
+    if (Number.isFinite(this.rate) && this.limit.concurrency >= Math.ceil((this.rate * this.latencyMs * LATENCY_HEADROOM) / 1000)) return;
+    if (++this.successesSinceStep < Math.max(1, Math.ceil(this.limit.concurrency / 2))) return;
+    this.successesSinceStep = 0;
+    this.limit.concurrency += 1;
   }
 
   private async waitForTurn(signal: AbortSignal | undefined, deadline: number | undefined): Promise<void> {
@@ -164,6 +208,7 @@ export class RequestScheduler {
         return;
       }
       if (deadline !== undefined && now + wait > deadline) throw new BudgetExhaustedError(wait);
+      this.lastRateWait = now;
       await this.sleep(wait, signal);
     }
   }

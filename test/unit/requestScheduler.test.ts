@@ -76,4 +76,55 @@ describe('RequestScheduler', () => {
     await expect(s.run(async () => 'x')).rejects.toBeInstanceOf(BudgetExhaustedError);
     expect(time.slept).toEqual([]);
   });
+
+  describe('latency-aware concurrency (GRAPH_MAX_CONCURRENCY unset)', () => {
+    /** `total` requests of `latencyMs` each, all queued at once; finishes them in order, one clock step apart. */
+    async function drive(s: RequestScheduler, time: { advance: (ms: number) => void }, total: number, latencyMs: number, between?: (done: number) => void): Promise<number[]> {
+      const releases: (() => void)[] = [];
+      const seen: number[] = [];
+      const runs = Array.from({ length: total }, () => s.run(() => new Promise<void>((resolve) => releases.push(resolve))).then(() => s.onAccepted()));
+      for (let done = 0; done < total; done += 1) {
+        await new Promise((r) => setImmediate(r));
+        between?.(done);
+        // The oldest request in flight answers; requests start in order, so each took about latencyMs.
+        time.advance(latencyMs / s.snapshot().concurrency);
+        releases.shift()?.();
+        seen.push(s.snapshot().concurrency);
+      }
+      await Promise.all(runs);
+      return seen;
+    }
+
+    function manualClock(): { now: () => number; advance: (ms: number) => void; sleep: (ms: number) => Promise<void> } {
+      let t = 1_000_000;
+      return { now: () => t, advance: (ms) => (t += ms), sleep: async (ms) => void (t += ms) };
+    }
+
+    it('grows from its start while requests queue for a slot and nothing is throttled', async () => {
+      const time = manualClock();
+      const s = new RequestScheduler({ maxConcurrency: 64, initialConcurrency: 8, now: time.now, sleep: time.sleep });
+      const seen = await drive(s, time, 400, 150);
+      expect(seen[0]).toBe(8);
+      expect(Math.max(...seen)).toBeGreaterThanOrEqual(30);
+      expect(Math.max(...seen)).toBeLessThanOrEqual(64);
+    });
+
+    it('a set GRAPH_MAX_CONCURRENCY is never exceeded', async () => {
+      const time = manualClock();
+      const s = new RequestScheduler({ maxConcurrency: 8, now: time.now, sleep: time.sleep });
+      expect(Math.max(...(await drive(s, time, 200, 150)))).toBe(8);
+    });
+
+    it('does not grow for two seconds after a throttling signal', async () => {
+      const time = manualClock();
+      const s = new RequestScheduler({ maxConcurrency: 64, initialConcurrency: 4, now: time.now, sleep: time.sleep });
+      // Throttled at once (too few sent to learn a rate from): one step down, then two calm seconds before it grows.
+      const seen = await drive(s, time, 200, 150, (done) => {
+        if (done === 0) s.onThrottled(undefined);
+      });
+      // 3 in flight at 150 ms: 20 answers a second.
+      expect(seen.slice(0, 38).every((c) => c === 3)).toBe(true);
+      expect(Math.max(...seen)).toBeGreaterThan(4);
+    });
+  });
 });
