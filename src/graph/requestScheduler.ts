@@ -44,6 +44,11 @@ const SUCCESSES_PER_CONCURRENCY_STEP = 10;
 const CALM_MS = 2_000;
 /** With a learned rate, in flight at most this many times rate × latency (Little's law, with room for jitter). */
 const LATENCY_HEADROOM = 1.5;
+/**
+ * Before a rate is learned, growth stops once the requests in flight could carry this many a second
+ * at the measured latency: at 10 ms, 8 in flight already could, so only high latency makes it grow.
+ */
+const GROWTH_TARGET_PER_SECOND = 200;
 /** Weight of the newest request in the latency average. */
 const LATENCY_WEIGHT = 0.1;
 
@@ -184,13 +189,15 @@ export class RequestScheduler {
    * Latency-aware concurrency (Little's law: in flight = rate × latency). At 150 ms a request,
    * 8 in flight can never send more than 53 a second whatever Graph accepts, so while requests
    * queue for a slot, none waited for the rate or was throttled lately, the limit grows by one
-   * per half a round of successes, up to maxConcurrency; once a rate was learned, only up to
-   * 1.5 × rate × latency, since more in flight would only wait for tokens.
+   * per half a round of successes, up to maxConcurrency and to what 200 requests a second need
+   * at that latency; once a rate was learned, only up to 1.5 × rate × latency, since more in
+   * flight would only wait for tokens.
    */
   private growWhileLatencyBound(now: number): void {
     if (this.limit.concurrency >= this.maxConcurrency || this.limit.pendingCount === 0) return;
     if (now - this.lastReaction < CALM_MS || now - this.lastRateWait < CALM_MS) return;
-    if (Number.isFinite(this.rate) && this.limit.concurrency >= Math.ceil((this.rate * this.latencyMs * LATENCY_HEADROOM) / 1000)) return;
+    const target = Number.isFinite(this.rate) ? this.rate * LATENCY_HEADROOM : GROWTH_TARGET_PER_SECOND;
+    if (this.limit.concurrency >= Math.ceil((target * this.latencyMs) / 1000)) return;
     if (++this.successesSinceStep < Math.max(1, Math.ceil(this.limit.concurrency / 2))) return;
     this.successesSinceStep = 0;
     this.limit.concurrency += 1;

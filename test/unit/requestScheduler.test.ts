@@ -109,6 +109,12 @@ describe('RequestScheduler', () => {
       expect(Math.max(...seen)).toBeLessThanOrEqual(64);
     });
 
+    it('does not grow where 8 in flight already carry 200 requests a second (10 ms)', async () => {
+      const time = manualClock();
+      const s = new RequestScheduler({ maxConcurrency: 64, initialConcurrency: 8, now: time.now, sleep: time.sleep });
+      expect(Math.max(...(await drive(s, time, 300, 10)))).toBe(8);
+    });
+
     it('a set GRAPH_MAX_CONCURRENCY is never exceeded', async () => {
       const time = manualClock();
       const s = new RequestScheduler({ maxConcurrency: 8, now: time.now, sleep: time.sleep });
