@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../config/loadConfig.js';
 import { openSync } from '../sync/openSync.js';
 import type { RunRecord } from '../state/types.js';
+import { withAbandoned } from '../sync/runStatus.js';
 import { withExamples, type CommandContext } from './command.js';
 import { EXIT, stderrLogger, UsageError, type CliIo } from './io.js';
 
@@ -11,7 +12,8 @@ export async function runsCommand(values: { readonly limit?: string; readonly js
   if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new UsageError(`--limit takes a whole number from 1 to 1000 (got ${JSON.stringify(values.limit)})`);
   const config = loadConfig(io.env, { cwd: io.cwd });
   const runner = await openSync(config, { logger: stderrLogger(io.stderr), cwd: io.cwd });
-  const runs = await runner.state.runs.listRecent(limit);
+  const [recent, lease] = await Promise.all([runner.state.runs.listRecent(limit), runner.state.lease.current()]);
+  const runs = withAbandoned(recent, lease);
   io.stdout.write(values.json === true ? `${JSON.stringify({ runs })}\n` : formatRuns(runs));
   return EXIT.ok;
 }

@@ -1,9 +1,11 @@
 import type { Quarantine, QuarantineStore } from '../state/quarantineStore.js';
-import type { RunRecord, SyncState } from '../state/types.js';
+import type { LeaseHolder, RunRecord, SyncState } from '../state/types.js';
+import { withAbandoned } from '../sync/runStatus.js';
 
 export interface StatusReport {
   readonly cursor: { readonly value: string | null; readonly savedAt: string | null; readonly ledgerComplete: boolean };
-  readonly lease: { readonly owner: string; readonly expiresAt: string } | null;
+  /** The run holding the run lease: its run id, until when, and who (trigger, host, process id). */
+  readonly lease: LeaseHolder | null;
   readonly deadLetters: { readonly count: number; readonly recent: readonly { key: string; reason: string; attempts: number; retryable: boolean; position?: string }[] };
   readonly runs: readonly RunRecord[];
   /** Null when this build's caller has no quarantine store. */
@@ -29,7 +31,7 @@ export async function readStatus(state: SyncState, quarantineStore?: QuarantineS
     cursor: { value: cursor.value ?? null, savedAt: cursor.savedAt ?? null, ledgerComplete: cursor.ledgerComplete },
     lease: lease ?? null,
     deadLetters: { count, recent },
-    runs,
+    runs: withAbandoned(runs, lease),
     quarantine: quarantine ?? null,
   };
 }
@@ -39,7 +41,7 @@ export function formatStatus(status: StatusReport): string {
   const lines = [
     ...(q?.active === true ? [`QUARANTINED since ${q.since ?? 'unknown'}: ${(q.reason ?? '').replace(/^quarantined: /, '')}`, '  Sync passes are skipped until `viva-sync quarantine clear`.'] : []),
     `Cursor: ${status.cursor.value ?? '(none: the next run reads everything)'}${status.cursor.savedAt !== null ? ` (saved ${status.cursor.savedAt})` : ''}`,
-    `Run lease: ${status.lease === null ? 'free' : `held by ${status.lease.owner} until ${status.lease.expiresAt}`}`,
+    `Run lease: ${status.lease === null ? 'free' : `held by run ${status.lease.owner}${status.lease.holder !== undefined ? ` (${status.lease.holder})` : ''} until ${status.lease.expiresAt}`}`,
     `Dead letters: ${status.deadLetters.count}`,
     ...status.deadLetters.recent.map((d) => `  ${d.key}${d.position !== undefined ? ` (${d.position})` : ''}: ${d.reason} [attempts ${d.attempts}${d.retryable ? ', will retry' : ''}]`),
     'Recent runs:',

@@ -6,7 +6,7 @@ import type { StoredEntity } from './tableClients.js';
 import type { RunCounts, RunHistory, RunRecord, RunStatus, StateOperationOptions } from './types.js';
 
 const PARTITION_KEY = 'runs';
-const STATUSES: readonly RunStatus[] = ['running', 'succeeded', 'partial', 'failed'];
+const STATUSES: readonly RunStatus[] = ['running', 'succeeded', 'partial', 'failed', 'abandoned'];
 const MAX_MESSAGE_LENGTH = 8_000;
 
 /** 13 digits of milliseconds reach the year 2286. */

@@ -1,8 +1,8 @@
 import type { TableClient } from '@azure/data-tables';
-import { getEntityOrUndefined, hasStatus, readString, toWritableEntity } from './tableClients.js';
+import { getEntityOrUndefined, hasStatus, readOptionalString, readString, toWritableEntity, truncateText } from './tableClients.js';
 import type { FlatEntity, StoredEntity } from './tableClients.js';
 import { LeaseLostError } from './types.js';
-import type { Lease, RunLease, StateOperationOptions } from './types.js';
+import type { Lease, LeaseHolder, RunLease, StateOperationOptions } from './types.js';
 
 const PARTITION_KEY = 'lease';
 const ROW_KEY = 'sync';
@@ -11,8 +11,8 @@ const MAX_ATTEMPTS = 3;
 
 type Clock = () => number;
 
-function leaseEntity(owner: string, expiresAtMs: number): FlatEntity {
-  return toWritableEntity({ partitionKey: PARTITION_KEY, rowKey: ROW_KEY, owner, expiresAt: new Date(expiresAtMs).toISOString() });
+function leaseEntity(owner: string, expiresAtMs: number, holder: string | undefined): FlatEntity {
+  return toWritableEntity({ partitionKey: PARTITION_KEY, rowKey: ROW_KEY, owner, expiresAt: new Date(expiresAtMs).toISOString(), holder: holder === undefined ? undefined : truncateText(holder, 500) });
 }
 
 function isLive(entity: StoredEntity, nowMs: number): boolean {
@@ -34,20 +34,20 @@ export class TableRunLease implements RunLease {
     this.#now = options.now ?? Date.now;
   }
 
-  async tryAcquire(owner: string, ttlMs: number, options: StateOperationOptions = {}): Promise<Lease | undefined> {
+  async tryAcquire(owner: string, ttlMs: number, options: StateOperationOptions & { readonly holder?: string } = {}): Promise<Lease | undefined> {
     if (!(ttlMs > 0)) throw new RangeError(`ttlMs must be positive, got ${ttlMs}`);
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const current = await getEntityOrUndefined(this.#client, PARTITION_KEY, ROW_KEY, options);
       const now = this.#now();
       if (current !== undefined && readString(current, 'owner') !== owner && isLive(current, now)) return undefined;
-      const entity = leaseEntity(owner, now + ttlMs);
+      const entity = leaseEntity(owner, now + ttlMs, options.holder);
       try {
         const response =
           current === undefined
             ? await this.#client.createEntity(entity, { abortSignal: options.abortSignal })
             : await this.#client.updateEntity(entity, 'Replace', { etag: current.etag, abortSignal: options.abortSignal });
         if (response.etag === undefined) throw new Error('Table Storage returned no ETag for the run lease.');
-        return new TableLease(this.#client, this.#now, owner, ttlMs, now + ttlMs, response.etag);
+        return new TableLease(this.#client, this.#now, { owner, ttlMs, expiresAtMs: now + ttlMs, etag: response.etag, holder: options.holder });
       } catch (err) {
         // 409: another run created it first; 412: another run changed it since we read it.
         if (hasStatus(err, 409, 412)) return undefined;
@@ -59,28 +59,31 @@ export class TableRunLease implements RunLease {
     return undefined;
   }
 
-  async current(options: StateOperationOptions = {}): Promise<{ owner: string; expiresAt: string } | undefined> {
+  async current(options: StateOperationOptions = {}): Promise<LeaseHolder | undefined> {
     const entity = await getEntityOrUndefined(this.#client, PARTITION_KEY, ROW_KEY, options);
     if (entity === undefined || !isLive(entity, this.#now())) return undefined;
-    return { owner: readString(entity, 'owner'), expiresAt: readString(entity, 'expiresAt') };
+    const holder = readOptionalString(entity, 'holder');
+    return { owner: readString(entity, 'owner'), expiresAt: readString(entity, 'expiresAt'), ...(holder !== undefined ? { holder } : {}) };
   }
 }
 
 class TableLease implements Lease {
   readonly owner: string;
+  readonly holder: string | undefined;
   readonly #client: TableClient;
   readonly #now: Clock;
   readonly #ttlMs: number;
   #expiresAtMs: number;
   #etag: string;
 
-  constructor(client: TableClient, now: Clock, owner: string, ttlMs: number, expiresAtMs: number, etag: string) {
+  constructor(client: TableClient, now: Clock, held: { owner: string; ttlMs: number; expiresAtMs: number; etag: string; holder: string | undefined }) {
     this.#client = client;
     this.#now = now;
-    this.owner = owner;
-    this.#ttlMs = ttlMs;
-    this.#expiresAtMs = expiresAtMs;
-    this.#etag = etag;
+    this.owner = held.owner;
+    this.holder = held.holder;
+    this.#ttlMs = held.ttlMs;
+    this.#expiresAtMs = held.expiresAtMs;
+    this.#etag = held.etag;
   }
 
   get expiresAt(): string {
@@ -90,7 +93,7 @@ class TableLease implements Lease {
   async renew(options: StateOperationOptions = {}): Promise<void> {
     const expiresAtMs = this.#now() + this.#ttlMs;
     try {
-      const response = await this.#client.updateEntity(leaseEntity(this.owner, expiresAtMs), 'Replace', {
+      const response = await this.#client.updateEntity(leaseEntity(this.owner, expiresAtMs, this.holder), 'Replace', {
         etag: this.#etag,
         abortSignal: options.abortSignal,
       });

@@ -152,7 +152,11 @@ export interface DeadLetterStore {
   count(options?: StateOperationOptions): Promise<number>;
 }
 
-export type RunStatus = 'running' | 'succeeded' | 'partial' | 'failed';
+/**
+ * `abandoned` is never written by a run: it is how a `running` row is shown once no live run
+ * lease is held for it (its process died), see src/sync/runStatus.ts.
+ */
+export type RunStatus = 'running' | 'succeeded' | 'partial' | 'failed' | 'abandoned';
 
 export interface RunCounts {
   read: number;
@@ -185,6 +189,8 @@ export interface RunHistory {
 export interface Lease {
   readonly owner: string;
   readonly expiresAt: string;
+  /** Who holds it, for people: the trigger, host and process id. */
+  readonly holder?: string;
   /** Extends the lease; throws LeaseLostError if another owner took it. */
   renew(options?: StateOperationOptions): Promise<void>;
   release(options?: StateOperationOptions): Promise<void>;
@@ -197,11 +203,17 @@ export class LeaseLostError extends Error {
   }
 }
 
+export interface LeaseHolder {
+  readonly owner: string;
+  readonly expiresAt: string;
+  readonly holder?: string;
+}
+
 export interface RunLease {
   /** Takes the lease if it is free or expired; undefined when another live run holds it. */
-  tryAcquire(owner: string, ttlMs: number, options?: StateOperationOptions): Promise<Lease | undefined>;
+  tryAcquire(owner: string, ttlMs: number, options?: StateOperationOptions & { readonly holder?: string }): Promise<Lease | undefined>;
   /** Who holds it now, if anyone (for status output). */
-  current(options?: StateOperationOptions): Promise<{ owner: string; expiresAt: string } | undefined>;
+  current(options?: StateOperationOptions): Promise<LeaseHolder | undefined>;
 }
 
 /** Everything durable, as one bundle the engine receives. */

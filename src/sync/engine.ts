@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { setMaxListeners } from 'node:events';
 import type { GatewayStats, VivaGateway } from '../graph/gateway.js';
 import type { LmsAdapter, SourceItem } from '../lms/types.js';
 import { parseEnrollment, type EnrollmentRecord } from '../mapping/enrollment.js';
@@ -7,10 +6,12 @@ import { fingerprint } from '../mapping/fingerprint.js';
 import type { LearnerMatch } from '../mapping/learnerRef.js';
 import { externalActivityId } from '../mapping/toActivity.js';
 import type { QuarantineCounts, QuarantineTrigger } from '../state/quarantineStore.js';
-import { CursorConflictError, LeaseLostError, type LedgerEntry, type RunCounts, type SyncState } from '../state/types.js';
+import { CursorConflictError, type LedgerEntry, type RunCounts, type RunRecord, type SyncState } from '../state/types.js';
 import { abortableSleep } from '../graph/requestScheduler.js';
 import type { TimeBudget } from './budget.js';
 import { recordFailure } from './deadLetters.js';
+import { failureReason } from './failureReason.js';
+import { holdRunLease } from './runLeaseKeeper.js';
 import type { Logger } from './logger.js';
 import { LedgerSnapshot } from './ledgerSnapshot.js';
 import { withAbsentWithdrawals } from './absence.js';
@@ -81,20 +82,13 @@ export interface RunSyncOptions {
   readonly deadLetterRetryBaseMs?: number;
 }
 
-/** Another run holds the lease: this one did nothing. */
-export class RunInProgressError extends Error {
-  override readonly name = 'RunInProgressError';
-  constructor(readonly holder: string, readonly until: string) {
-    super(`Another sync run (${holder}) holds the run lease until ${until}; not starting.`);
-  }
-}
+export { RunInProgressError } from './runLeaseKeeper.js';
 
 export function newRunId(now = new Date()): string {
   return `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomBytes(3).toString('hex')}`;
 }
 
 const DEFAULT_PAGE_SIZE = 200;
-const DEFAULT_LEASE_TTL_MS = 120_000;
 
 /**
  * One sync pass: pull → map → plan → write → checkpoint, a page at a time (DESIGN.md, "The
@@ -119,32 +113,13 @@ async function runUnderLease(deps: SyncDeps, options: RunSyncOptions, body: (run
   const runId = options.runId ?? newRunId();
   const { state, logger } = deps;
 
-  const lease = await state.lease.tryAcquire(runId, options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS, signalOpt(options.abortSignal));
-  if (lease === undefined) {
-    const holder = await state.lease.current();
-    throw new RunInProgressError(holder?.owner ?? 'unknown', holder?.expiresAt ?? 'unknown');
-  }
-
-  // Our own controller: a lost lease stops the run as surely as the caller's abort.
-  const controller = new AbortController();
-  // Every request in flight listens to this signal; the default limit of 10 would warn.
-  setMaxListeners(0, controller.signal);
-  const onOuterAbort = (): void => controller.abort(options.abortSignal?.reason);
-  options.abortSignal?.addEventListener('abort', onOuterAbort, { once: true });
-  if (options.abortSignal?.aborted === true) controller.abort(options.abortSignal.reason);
-  const renewEvery = Math.max(1_000, Math.floor((options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS) / 3));
-  const renewTimer = setInterval(() => {
-    lease.renew().catch((err: unknown) => {
-      logger.error('Lost the run lease; stopping', { runId, reason: err instanceof Error ? err.message : String(err) });
-      controller.abort(err instanceof LeaseLostError ? err : new LeaseLostError(runId));
-    });
-  }, renewEvery);
-  renewTimer.unref();
-
-  const run = new Run(deps, runId, options, controller.signal);
+  const trigger = options.trigger ?? 'manual';
+  const lease = await holdRunLease(state.lease, runId, { trigger, logger, ...(options.leaseTtlMs !== undefined ? { ttlMs: options.leaseTtlMs } : {}), ...signalOpt(options.abortSignal) });
+  const run = new Run(deps, runId, options, lease.signal);
+  const startedAt = new Date(started).toISOString();
   try {
-    await state.runs.put({ runId, trigger: options.trigger ?? 'manual', status: 'running', startedAt: new Date(started).toISOString(), counts: emptyCounts() });
-    const outcome = await body(run, { runId, abortSignal: controller.signal });
+    await state.runs.put({ runId, trigger, status: 'running', startedAt, counts: emptyCounts() });
+    const outcome = await body(run, { runId, abortSignal: lease.signal });
     const summary: RunSummary = {
       runId,
       status: outcome.status,
@@ -157,23 +132,19 @@ async function runUnderLease(deps: SyncDeps, options: RunSyncOptions, body: (run
       ...(deps.plannedCalls !== undefined ? { plannedCalls: deps.plannedCalls() } : {}),
       ...(outcome.catalog !== undefined ? { catalog: outcome.catalog } : {}),
     };
-    await state.runs.put({
-      runId,
-      trigger: options.trigger ?? 'manual',
-      status: summary.status,
-      startedAt: new Date(started).toISOString(),
-      finishedAt: new Date().toISOString(),
-      counts: summary.counts,
-      ...(run.cursorBefore !== undefined ? { cursorBefore: run.cursorBefore } : {}),
-      ...(run.cursorAfter !== undefined ? { cursorAfter: run.cursorAfter } : {}),
-      ...(summary.message !== undefined ? { message: summary.message } : {}),
-    });
+    await state.runs.put(run.record({ trigger, startedAt, status: summary.status, message: summary.message }));
     logger.info('Sync run finished', { runId, status: summary.status, ...summary.counts, durationMs: summary.durationMs });
     return summary;
+  } catch (err) {
+    // A pass that throws (LMS unreachable, storage down, the cursor moved under it) is recorded as failed, then rethrown.
+    const reason = failureReason(err);
+    logger.error('Sync run failed', { runId, reason });
+    await state.runs.put(run.record({ trigger, startedAt, status: 'failed', message: reason })).catch((putErr: unknown) => {
+      logger.error('Could not record the failed run', { runId, reason: failureReason(putErr) });
+    });
+    throw err;
   } finally {
-    clearInterval(renewTimer);
-    options.abortSignal?.removeEventListener('abort', onOuterAbort);
-    await lease.release().catch(() => undefined);
+    await lease.release();
   }
 }
 
@@ -227,6 +198,21 @@ class Run {
       onFatal: (reason) => (this.fatal ??= reason),
     });
     this.pages = deps.pages?.(runId) ?? this.inline;
+  }
+
+  /** The run's row in the run history once it ended. */
+  record(end: { readonly trigger: string; readonly startedAt: string; readonly status: FinalRunStatus; readonly message: string | undefined }): RunRecord {
+    return {
+      runId: this.runId,
+      trigger: end.trigger,
+      status: end.status,
+      startedAt: end.startedAt,
+      finishedAt: new Date().toISOString(),
+      counts: this.counts,
+      ...(this.cursorBefore !== undefined ? { cursorBefore: this.cursorBefore } : {}),
+      ...(this.cursorAfter !== undefined ? { cursorAfter: this.cursorAfter } : {}),
+      ...(end.message !== undefined ? { message: end.message } : {}),
+    };
   }
 
   async executeRecords(records: readonly EnrollmentRecord[]): Promise<RunOutcome> {

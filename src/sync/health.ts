@@ -10,8 +10,9 @@
 import { isConfigError } from '../config/errors.js';
 import type { Config } from '../config/loadConfig.js';
 import type { Quarantine } from '../state/quarantineStore.js';
-import type { RunRecord, StateOperationOptions } from '../state/types.js';
+import type { LeaseHolder, RunRecord, StateOperationOptions } from '../state/types.js';
 import type { Logger } from './logger.js';
+import { withAbandoned } from './runStatus.js';
 
 /** `failing`: nothing is being synced (settings, storage, a failed or quarantined pass); `degraded`: behind. */
 export type OverallStatus = 'ok' | 'degraded' | 'failing';
@@ -70,6 +71,7 @@ export function assessPasses(input: { readonly runs: readonly RunRecord[]; reado
     degraded.push('no sync pass has run yet');
   } else {
     if (last.status === 'failed') failing.push(`the last sync pass failed${last.message !== undefined ? `: ${last.message.split('\n')[0] ?? ''}` : ''}`);
+    if (last.status === 'abandoned') failing.push(`the last sync pass was abandoned: its process stopped at ${last.startedAt} or later without recording an outcome`);
     if (lastRun.ageSeconds > input.maxAgeMinutes * 60) degraded.push(`the last sync pass is older than ${input.maxAgeMinutes} minutes`);
   }
   const status: OverallStatus = failing.length > 0 ? 'failing' : degraded.length > 0 ? 'degraded' : 'ok';
@@ -80,6 +82,8 @@ export function assessPasses(input: { readonly runs: readonly RunRecord[]; reado
 export interface HealthStores {
   readonly runs: { listRecent(limit: number, options?: StateOperationOptions): Promise<RunRecord[]> };
   readonly quarantine?: { get(options?: StateOperationOptions): Promise<Quarantine> };
+  /** The run lease's single row: a `running` pass without it was abandoned (src/sync/runStatus.ts). */
+  readonly lease?: { current(options?: StateOperationOptions): Promise<LeaseHolder | undefined> };
 }
 
 export interface HealthSource {
@@ -109,7 +113,8 @@ export async function checkHealth(source: HealthSource, options: HealthOptions):
   const abortSignal = AbortSignal.timeout(options.storageTimeoutMs ?? STORAGE_TIMEOUT_MS);
   try {
     const stores = await withTimeout(source.stores(config), abortSignal);
-    const [runs, quarantine] = await Promise.all([stores.runs.listRecent(RECENT_RUNS, { abortSignal }), stores.quarantine?.get({ abortSignal })]);
+    const [recent, quarantine, lease] = await Promise.all([stores.runs.listRecent(RECENT_RUNS, { abortSignal }), stores.quarantine?.get({ abortSignal }), stores.lease?.current({ abortSignal })]);
+    const runs = stores.lease === undefined ? recent : withAbandoned(recent, lease);
     const assessed = assessPasses({ runs, quarantine, now, maxAgeMinutes: options.maxAgeMinutes ?? DEFAULT_MAX_AGE_MINUTES });
     return { status: assessed.status, lastSuccessAgeSeconds: assessed.lastSuccess?.ageSeconds ?? null };
   } catch (err) {

@@ -379,7 +379,7 @@ function addCounts(a: RunCounts, b: RunCounts): RunCounts {
 export interface ResyncStatus {
   readonly runId: string;
   readonly trigger: string;
-  readonly status: 'queued' | 'running' | 'succeeded' | 'partial' | 'failed';
+  readonly status: 'queued' | 'running' | 'succeeded' | 'partial' | 'failed' | 'abandoned';
   readonly finished: boolean;
   readonly startedAt: string;
   readonly finishedAt: string | null;

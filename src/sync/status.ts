@@ -16,6 +16,7 @@ import type { SharedRate } from '../state/sharedRateStore.js';
 import type { RunRecord, StateOperationOptions, SyncState } from '../state/types.js';
 import { assessPasses, DEFAULT_MAX_AGE_MINUTES, RECENT_RUNS, STORAGE_TIMEOUT_MS, withTimeout, type OverallStatus, type PassSummary } from './health.js';
 import type { Logger } from './logger.js';
+import { withAbandoned } from './runStatus.js';
 
 const SHOWN_RUNS = 20;
 const SHOWN_DEAD_LETTERS = 20;
@@ -53,7 +54,7 @@ export interface SyncStatusReport {
   } | null;
   readonly pending: { readonly count: number } | null;
   readonly cursor: { readonly value: string | null; readonly savedAt: string | null; readonly ledgerComplete: boolean } | null;
-  readonly runLease: { readonly held: boolean; readonly owner: string | null; readonly expiresAt: string | null } | null;
+  readonly runLease: { readonly held: boolean; readonly owner: string | null; readonly expiresAt: string | null; readonly holder?: string } | null;
   readonly webhook: { readonly configured: boolean } | null;
   /** Active: the sync passes are skipped until `viva-sync quarantine clear` (docs/operations.md). */
   readonly quarantine: { readonly active: boolean; readonly trigger: string | null; readonly reason: string | null; readonly since: string | null; readonly deletesApproved: boolean } | null;
@@ -113,7 +114,8 @@ export async function readStatus(source: StatusSource, options: StatusOptions): 
     options.logger.error('Status: the state tables could not be read', { reason: err instanceof Error ? err.message : String(err) });
     return { ...empty, status: 'failing', problems: ['the state tables could not be read (see the function log)'], config: { ok: true }, storage: { ok: false }, webhook };
   }
-  const assessed = assessPasses({ runs: readings.runs, quarantine: readings.quarantined, now, maxAgeMinutes: options.maxAgeMinutes ?? DEFAULT_MAX_AGE_MINUTES });
+  const runs = withAbandoned(readings.runs, readings.lease);
+  const assessed = assessPasses({ runs, quarantine: readings.quarantined, now, maxAgeMinutes: options.maxAgeMinutes ?? DEFAULT_MAX_AGE_MINUTES });
   const { cursor, lease, rate } = readings;
   return {
     status: assessed.status,
@@ -123,11 +125,11 @@ export async function readStatus(source: StatusSource, options: StatusOptions): 
     storage: { ok: true },
     lastRun: assessed.lastRun,
     lastSuccess: assessed.lastSuccess,
-    runs: readings.runs.slice(0, SHOWN_RUNS),
+    runs: runs.slice(0, SHOWN_RUNS),
     deadLetters: readings.deadLetters,
     pending: { count: readings.pendingCount },
     cursor: { value: cursor.value ?? null, savedAt: cursor.savedAt ?? null, ledgerComplete: cursor.ledgerComplete },
-    runLease: { held: lease !== undefined, owner: lease?.owner ?? null, expiresAt: lease?.expiresAt ?? null },
+    runLease: { held: lease !== undefined, owner: lease?.owner ?? null, expiresAt: lease?.expiresAt ?? null, ...(lease?.holder !== undefined ? { holder: lease.holder } : {}) },
     webhook,
     quarantine: quarantineView(readings.quarantined),
     throttling:

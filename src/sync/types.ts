@@ -38,7 +38,7 @@ export type WorkItem =
       readonly lookupFirst: boolean;
     };
 
-export type FinalRunStatus = Exclude<RunStatus, 'running'>;
+export type FinalRunStatus = Exclude<RunStatus, 'running' | 'abandoned'>;
 
 /** The run summary: the JSON line of `viva-sync sync --json` (DESIGN.md, "The command line"). */
 export interface RunSummary {

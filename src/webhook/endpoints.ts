@@ -155,6 +155,7 @@ export async function healthEndpoint(request: Pick<FetchLikeRequest, 'method' | 
           stores: (config) =>
             withSyncServices(config, { cwd, logger }, async (services) => ({
               runs: (await services.state()).runs,
+              lease: (await services.state()).lease,
               quarantine: await createQuarantineStore({ connection: tableConnectionOf(config.storage), tablePrefix: config.tablePrefix }),
             })),
         },

@@ -62,7 +62,7 @@ describe('a kill at any instant loses nothing and duplicates nothing', () => {
     records.push(aWithdrawal({ enrollmentId: 'enr-1', updatedAt: '2026-11-02T00:00:00.000Z' }));
     records.push(anEnrollment({ ...(records[2] as Enrollment), status: 'completed', progressPercent: 100, completedAt: '2026-11-02T00:01:00.000Z', updatedAt: '2026-11-02T00:01:00.000Z' }));
     harness.writeExport(records);
-    // The killed run still holds the run lease; let its two minutes pass.
+    // The killed run still holds the run lease; let its 15 seconds pass at once.
     await expireLease(harness);
     const resumed = await harness.runCli(['sync', '--json']);
     expect(resumed.code, resumed.stderr).toBe(0);
