@@ -27,6 +27,8 @@ export interface EndpointOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** The app root (local.settings.json, relative paths); default the working directory. */
   readonly cwd?: string;
+  /** How long a webhook claim stays `processing` before a redelivery takes it over (default 3 minutes; tests shorten it). */
+  readonly webhookClaimTtlMs?: number;
   /** Timing of the webhook's single-record run (tests shorten them). */
   readonly webhook?: Pick<SyncEnrollmentOptions, 'leaseWaitMs' | 'timeoutMs'>;
   /** How long the health check and the status report wait for the storage (default 5 s). */
@@ -87,7 +89,7 @@ export async function webhookEndpoint(request: FetchLikeRequest, endpointOptions
     return handleWebhook(httpLike, {
       verifier,
       logger,
-      webhookIds: { claim: (id) => inServices((services) => services.http.webhookIds.claim(id)) },
+      webhookIds: { claim: (id) => inServices((services) => services.http.webhookIds.claim(id, options.webhookClaimTtlMs !== undefined ? { processingTtlMs: options.webhookClaimTtlMs } : {})) },
       sync: (notice) =>
         inServices(async (services) =>
           syncEnrollment({ runner: await services.runner('webhook'), pending: services.http.pending, logger }, notice.enrollmentId, {

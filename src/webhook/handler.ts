@@ -45,11 +45,20 @@ export async function handleWebhook(request: HttpLikeRequest, deps: WebhookDeps)
   }
 
   const claim = await deps.webhookIds.claim(webhookId);
+  if (!claim.claimed && claim.inProgress !== undefined) {
+    // Another delivery of this id is being processed; if its instance died, the claim expires and a retry processes it.
+    const wait = String(claim.inProgress.retryAfterSeconds);
+    deps.logger.info('Webhook redelivered while being processed; the sender will retry', { webhookId, retryAfterSeconds: claim.inProgress.retryAfterSeconds });
+    return problem(409, 'inProgress', `this webhook-id is being processed; retry after ${wait} seconds`, { 'Retry-After': wait });
+  }
   if (!claim.claimed) {
     deps.logger.info('Webhook replayed; ignored', { webhookId });
     return json(200, { status: 'duplicate', duplicate: true, webhookId, ...(claim.firstSeenAt !== undefined ? { firstSeenAt: claim.firstSeenAt } : {}) });
   }
-  // From here on, an answer other than 200/202 gives the id back, so the sender's retry is processed.
+  if (claim.takenOver) deps.logger.warn('Webhook redelivered after an unfinished delivery (the instance stopped); processing it again', { webhookId });
+  // The claim is `processing` until the change is synced or queued (then `done`); if this
+  // instance dies first, the claim expires and the sender's retry is processed. An answer
+  // other than 200/202 gives the id back at once, so the retry is processed too.
   let result: SingleRecordResult;
   try {
     result = await deps.sync(payload.notice);
@@ -59,6 +68,10 @@ export async function handleWebhook(request: HttpLikeRequest, deps: WebhookDeps)
     return problem(500, 'internal', 'the webhook could not be processed; see the function log');
   }
   const common = { webhookId, enrollmentId: result.enrollmentId };
+  if (result.kind === 'processed' || result.kind === 'queued') {
+    // Not done yet is safe: the claim then expires and a retry finds the ledger (or the queue) holding the change.
+    await claim.complete().catch((err: unknown) => deps.logger.warn('Webhook id could not be marked done', { webhookId, reason: err instanceof Error ? err.message : String(err) }));
+  }
   switch (result.kind) {
     case 'processed':
       deps.logger.info('Webhook processed', { ...common, outcome: result.outcome, runId: result.runId });

@@ -239,14 +239,24 @@ describe('the stores of the HTTP endpoints', () => {
     const h = await newHarness();
     const { webhookIds } = await httpState(h);
     const at = (iso: string) => ({ now: new Date(iso) });
-    expect((await webhookIds.claim('msg_night', at('2026-11-01T23:30:00Z'))).claimed).toBe(true);
+    const night = await webhookIds.claim('msg_night', at('2026-11-01T23:30:00Z'));
+    expect(night.claimed).toBe(true);
+    // Being processed: another delivery is told to retry once the claim may have expired.
+    expect(await webhookIds.claim('msg_night', at('2026-11-01T23:31:00Z'))).toEqual({ claimed: false, firstSeenAt: '2026-11-01T23:30:00.000Z', inProgress: { retryAfterSeconds: 120 } });
+    if (night.claimed) await night.complete();
     expect(await webhookIds.claim('msg_night', at('2026-11-02T00:30:00Z'))).toEqual({ claimed: false, firstSeenAt: '2026-11-01T23:30:00.000Z' });
     expect(await webhookIds.claim('msg_night', at('2026-11-01T23:59:00Z'))).toMatchObject({ claimed: false });
     expect((await webhookIds.claim('msg_night', at('2026-11-02T23:45:00Z'))).claimed).toBe(true);
+    // A claim left `processing` (its instance died) is taken over once expired, and only by one delivery.
+    const stuck = await webhookIds.claim('msg_stuck', at('2026-11-02T11:00:00Z'));
+    expect(stuck).toMatchObject({ claimed: true, takenOver: false });
+    const [a, b] = await Promise.all([webhookIds.claim('msg_stuck', at('2026-11-02T11:04:00Z')), webhookIds.claim('msg_stuck', at('2026-11-02T11:04:00Z'))]);
+    expect([a.claimed, b.claimed].sort()).toEqual([false, true]);
+    expect([a, b].find((c) => c.claimed)).toMatchObject({ takenOver: true });
     const released = await webhookIds.claim('msg_given_back', at('2026-11-02T10:00:00Z'));
     if (released.claimed) await released.release();
     expect((await webhookIds.claim('msg_given_back', at('2026-11-02T10:01:00Z'))).claimed).toBe(true);
-    expect(await webhookIds.purgeExpired(at('2026-11-04T08:00:00Z'))).toBe(3);
+    expect(await webhookIds.purgeExpired(at('2026-11-04T08:00:00Z'))).toBe(4);
     expect(await webhookIds.purgeExpired(at('2026-11-04T08:00:00Z'))).toBe(0);
   });
 

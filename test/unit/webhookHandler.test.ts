@@ -37,7 +37,7 @@ function fakes(result: SingleRecordResult | Error = { kind: 'processed', enrollm
       claim: async (id): Promise<ClaimResult> => {
         if (seen.has(id)) return { claimed: false, firstSeenAt: '2026-11-01T00:00:00.000Z' };
         seen.add(id);
-        return { claimed: true, release: async () => void (seen.delete(id), released.push(id)) };
+        return { claimed: true, takenOver: false, complete: async () => undefined, release: async () => void (seen.delete(id), released.push(id)) };
       },
     },
     sync: vi.fn(async (notice: WebhookNotice) => {
