@@ -5,6 +5,7 @@ import { redactingWriter, redactorFor } from '../sync/redaction.js';
 import { commandPath, type CommandContext, type CommandRegistration } from './command.js';
 import { registerCursor } from './cursorCommand.js';
 import { registerDeadLetters } from './deadLettersCommand.js';
+import { registerDoctor } from './doctorCommand.js';
 import { EXIT, UsageError, type CliIo } from './io.js';
 import { registerProvider } from './providerCommand.js';
 import { registerQuarantine } from './quarantineCommand.js';
@@ -32,6 +33,7 @@ export const COMMANDS: readonly CommandRegistration[] = [
   registerCursor,
   registerQuarantine,
   registerProvider,
+  registerDoctor,
 ];
 
 const FOOTER = `

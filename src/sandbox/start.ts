@@ -4,6 +4,7 @@ import { exitCodeOf, formatSummary, stderrLogger } from '../cli/main.js';
 import { readStatus } from '../cli/status.js';
 import { isConfigError } from '../config/errors.js';
 import { loadConfig } from '../config/loadConfig.js';
+import { formatLastDoctorLine, readLastDoctorResult } from '../doctor/lastResult.js';
 import { openSync } from '../sync/openSync.js';
 import { startAzurite } from './azurite.js';
 import { GraphStandIn } from './graphStandIn.js';
@@ -65,6 +66,9 @@ export async function startSandbox(cwd: string): Promise<number> {
       process.stdout.write(`Dead letters (${status.deadLetters.count}; refused writes are retried by later runs, invalid records once they change):\n`);
       for (const d of status.deadLetters.recent) process.stdout.write(`  ${d.key}${d.position !== undefined ? ` (${d.position})` : ''}: ${d.reason}\n`);
     }
+    // The last `viva-sync doctor` run against these tables, when there was one.
+    const doctor = await readLastDoctorResult(config);
+    if (doctor !== undefined) process.stdout.write(formatLastDoctorLine(doctor));
     const activities = standIn.activities();
     process.stdout.write(
       [

@@ -1,4 +1,5 @@
 import { classifyGraphFailure, isBudgetExhaustedError, isGraphRequestError } from '../graph/errors.js';
+import { LEARNER_NOT_FOUND_FIX, withAdvice } from '../graph/errorAdvice.js';
 import type { VivaGateway } from '../graph/gateway.js';
 import { toActivityBody, type ActivityDraft } from '../mapping/toActivity.js';
 import type { ContentResolver, LearnerResolver } from './resolvers.js';
@@ -92,15 +93,17 @@ async function createOrAdopt(externalId: string, body: ReturnType<typeof toActiv
 }
 
 function outcomeOfError(item: WorkItem, err: unknown, deps: WriterDeps): WriteOutcome {
-  if (err instanceof LearnerNotFound) return { kind: 'failed', item, reason: err.message, code: 'learnerNotFound' };
+  if (err instanceof LearnerNotFound) return { kind: 'failed', item, reason: `${err.message}. Fix: ${LEARNER_NOT_FOUND_FIX}.`, code: 'learnerNotFound' };
   if (isBudgetExhaustedError(err)) return { kind: 'deferred', item, reason: err.message };
   if (deps.abortSignal?.aborted === true || (err instanceof Error && err.name === 'AbortError')) {
     return { kind: 'deferred', item, reason: 'the run was cancelled' };
   }
   const failure = classifyGraphFailure(err);
-  if (failure.scope === 'tenant') return { kind: 'fatal', item, reason: failure.reason };
+  // The same fix `viva-sync doctor` prints for this refusal (src/graph/errorAdvice.ts).
+  const reason = isGraphRequestError(err) ? withAdvice(failure.reason, err) : failure.reason;
+  if (failure.scope === 'tenant') return { kind: 'fatal', item, reason };
   if (isGraphRequestError(err)) {
-    return { kind: 'failed', item, reason: failure.reason, code: err.code, statusCode: err.statusCode };
+    return { kind: 'failed', item, reason, code: err.code, statusCode: err.statusCode };
   }
   return { kind: 'failed', item, reason: failure.reason };
 }
