@@ -83,7 +83,9 @@ describe('canvas adapter → engine → Graph stand-in', () => {
     expect(activities.get('canvas:23221371')).toMatchObject({ status: 'inProgress', percent: 50, learner: stableGuid('bla@gmail.com'), count: 1 });
     // A synthetic student without activity or progress has not started.
     expect(activities.get('canvas:30000002')).toMatchObject({ status: 'notStarted', percent: 0 });
-    expect(harness.standIn.contents().map((content) => content.externalId)).toEqual([`canvas:course:${courseId}`]);
+    // The enrolled course, and (SYNC_CATALOG=all) the account's other captured courses.
+    expect(harness.standIn.contents().map((content) => content.externalId)).toContain(`canvas:course:${courseId}`);
+    expect(first.catalog).toMatchObject({ created: harness.standIn.contents().length, complete: true });
     expect(first.cursor.after).toMatch(/"done":true/);
 
     harness.standIn.resetStats();
@@ -121,6 +123,37 @@ describe('canvas adapter → engine → Graph stand-in', () => {
 });
 
 describe('canvas adapter against the stand-in', () => {
+  it('lists the account catalog with teachers, public description and image; concluded, unpublished or deleted courses are retired', async () => {
+    const { canvas: c, emails } = await seeded(1);
+    c.addCourse({ id: 7, name: 'Data literacy', course_code: 'DATA-101', workflow_state: 'available', locale: 'en-GB', public_description: '<p>Read <b>charts</b> &amp; tables</p>', teachers: [{ id: 1, display_name: 'Ada Lovelace' }], image_download_url: 'https://canvas.example/img/7.png' });
+    c.addCourse({ id: 8, name: 'Ended course', workflow_state: 'available', end_at: '2020-01-01T00:00:00Z' });
+    c.addCourse({ id: 9, name: 'Draft', workflow_state: 'unpublished' });
+    const listed = [];
+    for await (const item of adapterFor(c).listCatalog?.() ?? []) listed.push(item);
+    const byId = new Map(listed.flatMap((i) => (i.kind === 'course' ? [[i.course.id, i.course] as const] : [])));
+    expect(byId.has('canvas:course:9')).toBe(false);
+    expect(byId.get('canvas:course:8')?.active).toBe(false);
+    expect(byId.get('canvas:course:7')).toMatchObject({ title: 'Data literacy', url: `${c.baseUrl}/courses/7`, language: 'en-GB', description: 'Read charts & tables', contributors: ['Ada Lovelace'], additionalTags: ['DATA-101'], thumbnailUrl: 'https://canvas.example/img/7.png', active: true });
+    expect(c.requests().map((r) => r.url).find((u) => u.startsWith('/api/v1/accounts/self/courses') && u.includes('teachers'))).toMatch(/state%5B%5D=available&state%5B%5D=completed/);
+
+    harness = await apiSyncHarness('canvas', c.baseUrl, c.token);
+    addLearners(harness, emails);
+    await harness.run({ pageSize: 2 });
+    expect(harness.standIn.contents().find((x) => x.externalId === 'canvas:course:7')).toMatchObject({ contributors: ['Ada Lovelace'], isActive: true });
+    expect(harness.standIn.contents().some((x) => x.externalId === 'canvas:course:8')).toBe(false);
+
+    // Concluded in Canvas, then deleted: both retired, never deleted in Viva Learning.
+    c.addCourse({ id: 7, name: 'Data literacy', course_code: 'DATA-101', workflow_state: 'completed', locale: 'en-GB' });
+    const concluded = await harness.run({ pageSize: 2 });
+    expect(concluded.catalog).toMatchObject({ retired: 1 });
+    expect(harness.standIn.contents().find((x) => x.externalId === 'canvas:course:7')?.isActive).toBe(false);
+    c.addCourse({ id: 7, name: 'Data literacy', workflow_state: 'available' });
+    expect((await harness.run({ pageSize: 2 })).catalog).toMatchObject({ updated: 1 });
+    c.addCourse({ id: 7, name: 'Data literacy', workflow_state: 'deleted' });
+    expect((await harness.run({ pageSize: 2 })).catalog).toMatchObject({ retired: 1 });
+    expect(harness.standIn.contents().find((x) => x.externalId === 'canvas:course:7')?.isActive).toBe(false);
+  });
+
   it('follows Link pages, leaves teachers out, yields deleted enrollments as withdrawals and walks only active courses', async () => {
     const { canvas: c } = await seeded(3);
     c.updateEnrollment(30_000_002, { enrollment_state: 'deleted' });

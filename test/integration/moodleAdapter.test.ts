@@ -206,6 +206,33 @@ describe('moodle adapter against the stand-in', () => {
     expect(activitySummary(harness).has('moodle:2:103')).toBe(true);
   });
 
+  it('lists the catalog (core_course_get_courses): unenrolled courses become content, hidden or ended ones are retired, the site course is left out', async () => {
+    const { moodle: m, emails } = await seeded(1);
+    m.addCourse({ id: 9, fullname: 'Unenrolled elective', categoryid: 1, visible: 1, timemodified: T0, lang: 'pt_br' });
+    m.addCourse({ id: 10, fullname: 'Soon hidden', categoryid: 1, visible: 1, timemodified: T0 });
+    m.addCourse({ id: 11, fullname: 'Ended long ago', categoryid: 1, visible: 1, enddate: T0, timemodified: T0 });
+    const listed = [];
+    for await (const item of adapterFor(m).listCatalog?.() ?? []) listed.push(item);
+    expect(listed.map((i) => (i.kind === 'course' ? [i.course.id, i.course.active] : [i.kind]))).toEqual([
+      ['moodle:course:2', true],
+      ['moodle:course:9', true],
+      ['moodle:course:10', true],
+      ['moodle:course:11', false],
+    ]);
+    expect(listed[1]).toMatchObject({ course: { title: 'Unenrolled elective', url: `${m.baseUrl}/course/view.php?id=9`, language: 'pt-br', format: 'Course', updatedAt: new Date(T0 * 1000).toISOString() } });
+
+    harness = await apiSyncHarness('moodle', m.baseUrl, m.token);
+    addLearners(harness, emails);
+    const first = await harness.run({ pageSize: 2 });
+    expect(first.catalog).toMatchObject({ created: 3, retired: 0, unchanged: 1, complete: true });
+    expect(harness.standIn.contents().map((c) => c.externalId).sort()).toEqual(['moodle:course:10', 'moodle:course:2', 'moodle:course:9']);
+
+    m.addCourse({ id: 10, fullname: 'Soon hidden', categoryid: 1, visible: 0, timemodified: T0 + 60 });
+    const second = await harness.run({ pageSize: 2 });
+    expect(second.catalog).toMatchObject({ retired: 1, created: 0, updated: 0 });
+    expect(harness.standIn.contents().find((c) => c.externalId === 'moodle:course:10')?.isActive).toBe(false);
+  });
+
   it('LMS_COURSE_IDS limits the walk; a course Moodle does not return becomes one dead letter', async () => {
     const { moodle: m } = await seeded(1);
     m.addCourse({ id: 9, fullname: 'Other' });

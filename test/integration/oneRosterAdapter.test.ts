@@ -5,7 +5,9 @@
  * then the whole engine from the stand-in (and from a CSV bundle folder) to the Graph
  * stand-in and Azurite.
  */
-import { readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ApiLmsSettings } from '../../src/config/loadConfig.js';
@@ -288,6 +290,55 @@ describe('oneroster adapter error cases', () => {
     s.rateLimit = { requests: 20, windowMs: 1000 };
     expect(recordsOf(await pages(adapter({ LMS_ONEROSTER_GRADEBOOK: 'false' }), undefined, 10))).toHaveLength(25);
     expect(s.requests().some((r) => r.status === 429)).toBe(true);
+  });
+});
+
+describe('the OneRoster course catalog (classes, with their courses)', () => {
+  it('REST: every class becomes a catalog course, enrolled or not, with subjects as tags; a tobedeleted class is retired', async () => {
+    harness = await LmsHarness.oneRoster({ maxLimit: 10 });
+    seed(harness.lms);
+    harness.addLearners(...emails());
+    harness.lms.put('courses', [{ sourcedId: 'co-extra', status: 'active', dateLastModified: '2026-11-01T00:00:00.000Z', title: 'Statistics', courseCode: 'ST1', subjects: ['Mathematics'] }]);
+    harness.lms.put('classes', [{ sourcedId: 'cl-extra', status: 'active', dateLastModified: '2026-11-03T00:00:00.000Z', title: 'Statistics, evening', classCode: 'ST1-E', classType: 'scheduled', subjects: ['Statistics'], course: { sourcedId: 'co-extra', type: 'course' }, school: { sourcedId: 'or0001', type: 'org' }, terms: [] }]);
+    const env = { LMS_ONEROSTER_COURSE_URL: 'https://lms.example.edu/classes/{classSourcedId}', LMS_ONEROSTER_GRADEBOOK: 'false' };
+    const first = await harness.run({ pageSize: 10 }, env);
+    expect(first.catalog).toMatchObject({ created: rosterHub('classes').length + 1, complete: true, failed: 0 });
+    // The catalog's own cursor: the latest class dateLastModified (the stand-in stamps what it stores).
+    expect(first.catalog?.cursor.after).toMatch(/^\d{4}-\d{2}-\d{2}T/);
+    const extra = harness.sync.standIn.contents().find((c) => c.externalId === 'cl-extra');
+    expect(extra).toMatchObject({ title: 'Statistics, evening', description: 'ST1-E (Statistics)', contentWebUrl: 'https://lms.example.edu/classes/cl-extra', additionalTags: ['Statistics', 'Mathematics'], isActive: true });
+    const paths = harness.lms.requests().map((r) => r.path);
+    expect(paths.some((p) => p.endsWith('/rostering/v1p2/classes'))).toBe(true);
+    expect(paths.some((p) => p.endsWith('/rostering/v1p2/courses'))).toBe(true);
+
+    harness.lms.update('classes', 'cl-extra', { status: 'tobedeleted' });
+    const retired = await harness.run({ pageSize: 10 });
+    expect(retired.catalog).toMatchObject({ retired: 1, created: 0, updated: 0 });
+    expect(harness.sync.standIn.contents().find((c) => c.externalId === 'cl-extra')?.isActive).toBe(false);
+  });
+
+  it('CSV bundle: classes.csv (bulk) is a complete listing: a class gone from it is retired; a delta bundle retires nothing by absence', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'or-bundle-'));
+    cpSync(referencePath('oneroster/csv-1.1-roster-hub'), folder, { recursive: true });
+    harness = await LmsHarness.oneRoster();
+    harness.addLearners(...emails());
+    const env = { LMS_FILE_PATH: folder, LMS_BASE_URL: '', LMS_ONEROSTER_COURSE_URL: 'https://lms.example.edu/classes/{classSourcedId}' };
+    const first = await harness.run({}, env);
+    expect(first.catalog).toMatchObject({ created: rosterHub('classes').length, complete: true });
+    expect(harness.sync.standIn.contents().find((c) => c.externalId === 'cl0002')).toMatchObject({ title: 'Introduction to Information Processing', description: 'C402', isActive: true });
+
+    const classes = readFileSync(join(folder, 'classes.csv'), 'utf8').split('\n');
+    writeFileSync(join(folder, 'classes.csv'), classes.filter((line) => !line.startsWith('"cl0002"')).join('\n'));
+    const manifest = readFileSync(join(folder, 'manifest.csv'), 'utf8');
+    writeFileSync(join(folder, 'manifest.csv'), manifest.replace('"file.classes","bulk"', '"file.classes","delta"'));
+    const delta = await harness.run();
+    expect(delta.catalog).toMatchObject({ retired: 0, complete: false });
+
+    writeFileSync(join(folder, 'manifest.csv'), manifest);
+    const bulk = await harness.run();
+    expect(bulk.catalog).toMatchObject({ retired: 1, complete: true });
+    expect(harness.sync.standIn.contents().find((c) => c.externalId === 'cl0002')?.isActive).toBe(false);
+    rmSync(folder, { recursive: true, force: true });
   });
 });
 

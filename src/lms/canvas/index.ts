@@ -14,6 +14,7 @@ import type { ApiAdapterOptions } from '../adapterSettings.js';
 import type { ChangePage, LmsAdapter, ListChangesOptions, OperationOptions, PageSettings, PagedChanges, SourceItem } from '../types.js';
 import { LmsRequestError } from '../http/errors.js';
 import { CanvasApi, type CanvasApiOptions } from './api.js';
+import { listCanvasCatalog } from './catalog.js';
 import { decodeCanvasToken, encodeCanvasToken, formatCanvasCursor, parseCanvasCursor, type CanvasCursor, type StoredCanvasCursor } from './cursor.js';
 import { isUnder } from './link.js';
 import {
@@ -53,6 +54,7 @@ export function createCanvasAdapter(options: CanvasAdapterOptions): LmsAdapter {
     name: 'canvas',
     listChanges: (listOptions = {}) => listChanges(ctx, listOptions),
     getEnrollment: (enrollmentId, getOptions = {}) => getEnrollment(ctx, enrollmentId, getOptions),
+    listCatalog: (catalogOptions = {}) => listCanvasCatalog({ api: ctx.api, baseUrl: config.baseUrl, accountId: config.accountId, courseIds: config.courseIds }, catalogOptions),
   };
 }
 

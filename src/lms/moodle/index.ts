@@ -24,6 +24,7 @@ import type { ApiAdapterOptions } from '../adapterSettings.js';
 import type { ChangePage, LmsAdapter, ListChangesOptions, OperationOptions, PageSettings, PagedChanges, SourceItem } from '../types.js';
 import { LmsRequestError } from '../http/errors.js';
 import { MoodleApi, type MoodleApiOptions } from './api.js';
+import { listMoodleCatalog } from './catalog.js';
 import { decodeMoodleToken, encodeMoodleToken, formatMoodleCursor, parseMoodleCursor, type MoodleCursor, type StoredMoodleCursor } from './cursor.js';
 import {
   completionTimeOf,
@@ -76,6 +77,7 @@ export function createMoodleAdapter(options: MoodleAdapterOptions): LmsAdapter {
     name: 'moodle',
     listChanges: (listOptions = {}) => listChanges(ctx, listOptions),
     getEnrollment: (enrollmentId, getOptions = {}) => getEnrollment(ctx, enrollmentId, getOptions),
+    listCatalog: (catalogOptions = {}) => listMoodleCatalog({ api: ctx.api, baseUrl: config.baseUrl, courseIds: config.courseIds }, catalogOptions),
   };
 }
 

@@ -146,7 +146,8 @@ function maxIso(...values: (string | undefined)[]): string | undefined {
   return values.reduce<string | undefined>((a, b) => (b !== undefined && (a === undefined || b > a) ? b : a), undefined);
 }
 
-function courseFields(course: MoodleCourseInfo, ctx: MoodleMappingContext): Obj {
+/** The course fields of an enrollment's course, and the base of a catalog row (./catalog.ts). */
+export function moodleCourseFields(course: Pick<MoodleCourseInfo, 'id' | 'fullname' | 'lang'>, ctx: Pick<MoodleMappingContext, 'baseUrl'>): Obj {
   return {
     id: moodleCourseId(course.id),
     title: course.fullname,
@@ -199,7 +200,7 @@ export function toMoodleWalkItem(input: WalkInput, ctx: MoodleMappingContext): S
     {
       enrollmentId,
       learner: learnerFields(user.id, user.email, user.username, user.idnumber),
-      course: courseFields(course, ctx),
+      course: moodleCourseFields(course, ctx),
       source: 'assigned',
       assignmentType: ctx.assignmentType,
       ...(dueAt !== undefined ? { dueAt } : {}),
@@ -359,7 +360,7 @@ export function toMoodleReportItem(cells: readonly unknown[], columns: ReportCol
     {
       enrollmentId,
       learner: learnerFields(user.id, email || undefined, username || undefined, idnumber || undefined),
-      course: courseFields({ id: course.id, fullname: course.text }, ctx),
+      course: moodleCourseFields({ id: course.id, fullname: course.text }, ctx),
       source: 'assigned',
       assignmentType: ctx.assignmentType,
       ...(dates.enrolled !== undefined ? { assignedAt: dates.enrolled } : {}),

@@ -78,7 +78,7 @@ interface Row {
 }
 
 /** The rows of one bundle file, with the line each ends on. Header names are trimmed; empty ones get a placeholder. */
-async function* csvRows(path: string, signal: AbortSignal | undefined): AsyncGenerator<Row> {
+export async function* csvRows(path: string, signal: AbortSignal | undefined): AsyncGenerator<Row> {
   const parser = createReadStream(path).pipe(
     parse({
       bom: true,

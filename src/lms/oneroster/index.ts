@@ -10,10 +10,12 @@
  */
 import type { ApiLmsSettings } from '../../config/loadConfig.js';
 import type { ApiAdapterOptions } from '../adapterSettings.js';
-import type { ChangePage, LmsAdapter, ListChangesOptions, PageSettings, PagedChanges, SourceItem } from '../types.js';
+import type { ChangePage, LmsAdapter, ListChangesOptions, PageSettings, PagedCatalog, PagedChanges, SourceItem } from '../types.js';
 import { getCsvEnrollment, listCsvPages, readManifest } from './csvBundle.js';
 import { getRestEnrollment, listRestPages, type RestContext } from './rest.js';
 import { OneRosterClient } from './restClient.js';
+import { listCsvCatalog, listRestCatalog } from './catalog.js';
+import { pagedCatalog } from '../catalogListing.js';
 import { readOneRosterOptions } from './settings.js';
 
 export { ONEROSTER_SETTINGS, readOneRosterOptions } from './settings.js';
@@ -45,6 +47,7 @@ export function createOneRosterAdapter(options: OneRosterAdapterOptions): LmsAda
       name: 'oneroster',
       listChanges: (listOptions: ListChangesOptions = {}) => paged((settings = {}) => listCsvPages(parsed, lookbackMs, listOptions, settings)),
       getEnrollment: (enrollmentId, getOptions = {}) => getCsvEnrollment(parsed, enrollmentId, getOptions),
+      listCatalog: (catalogOptions = {}) => inScope(listCsvCatalog(parsed.folder, parsed.courseUrl, catalogOptions), parsed.classIds),
     };
   }
   const client = new OneRosterClient({
@@ -61,5 +64,17 @@ export function createOneRosterAdapter(options: OneRosterAdapterOptions): LmsAda
     name: 'oneroster',
     listChanges: (listOptions: ListChangesOptions = {}) => paged((settings = {}) => listRestPages(context, listOptions, settings)),
     getEnrollment: (enrollmentId, getOptions = {}) => getRestEnrollment(context, enrollmentId, getOptions),
+    listCatalog: (catalogOptions = {}) => inScope(listRestCatalog(client, parsed.courseUrl, catalogOptions), parsed.classIds),
   };
+}
+
+/** LMS_COURSE_IDS (class sourcedIds) limits the catalog as it limits the enrollments. */
+function inScope(listing: PagedCatalog, classIds: ReadonlySet<string> | readonly string[] | undefined): PagedCatalog {
+  if (classIds === undefined) return listing;
+  const wanted = new Set(classIds);
+  return pagedCatalog(listing.complete, (settings) =>
+    (async function* () {
+      for await (const page of listing.byPage(settings)) yield { ...page, items: page.items.filter((i) => (i.kind === 'course' ? wanted.has(i.course.id) : i.id === undefined || wanted.has(i.id))) };
+    })(),
+  );
 }

@@ -35,6 +35,13 @@ export interface CanvasStandInCourse {
   readonly locale?: string;
   /** Module requirements of the course; 0: not module-based (bulk_user_progress answers 400). */
   readonly requirementCount?: number;
+  /** Returned with include[]=public_description. */
+  readonly public_description?: string;
+  /** Returned with include[]=teachers, as Canvas' UserDisplay objects. */
+  readonly teachers?: readonly { readonly id: number; readonly display_name: string }[];
+  /** Returned with include[]=course_image. */
+  readonly image_download_url?: string;
+  readonly course_format?: string;
 }
 
 export interface CanvasStandInProgress {
@@ -255,9 +262,20 @@ export class CanvasStandIn {
   }
 
   private courseJson(course: CanvasStandInCourse, url: URL): Json {
-    const { requirementCount: _r, term, ...rest } = course;
+    const { requirementCount: _r, term, public_description, teachers, image_download_url, ...rest } = course;
     const include = url.searchParams.getAll('include[]');
-    return { course_code: course.name, start_at: null, end_at: null, ...rest, ...(include.includes('term') && term !== undefined ? { term } : {}) };
+    const endAt = course.end_at ?? (typeof term?.['end_at'] === 'string' ? term['end_at'] : null);
+    return {
+      course_code: course.name,
+      start_at: null,
+      end_at: null,
+      ...rest,
+      ...(include.includes('term') && term !== undefined ? { term } : {}),
+      ...(include.includes('public_description') ? { public_description: public_description ?? null } : {}),
+      ...(include.includes('teachers') ? { teachers: teachers ?? [] } : {}),
+      ...(include.includes('course_image') ? { image_download_url: image_download_url ?? null } : {}),
+      ...(include.includes('concluded') ? { concluded: course.workflow_state === 'completed' || (endAt !== null && Date.parse(endAt) <= Date.now()) } : {}),
+    };
   }
 
   private accountCourses(url: URL): Json[] {
