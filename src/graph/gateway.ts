@@ -3,7 +3,8 @@ import pRetry from 'p-retry';
 import type { ActivityBody, LearningContentBody } from '../mapping/graphTypes.js';
 import type { LearnerRef } from '../mapping/learnerRef.js';
 import { BudgetExhaustedError, classifyGraphFailure, GraphRequestError, isGraphRequestError, parseRetryAfter } from './errors.js';
-import { odataKey, odataString, pathId } from './odata.js';
+import { activityCreateBody, activityUpdateBody, contentUpsertBody } from './graphBodies.js';
+import { externalIdKey, odataString, pathId } from './odata.js';
 import type { RequestScheduler, ScheduledRun } from './requestScheduler.js';
 import { GraphBatcher, MAX_BATCH_SIZE } from './batcher.js';
 
@@ -80,8 +81,9 @@ export class GraphVivaGateway implements VivaGateway {
   }
 
   async upsertContent(externalId: string, body: LearningContentBody, options?: GatewayOperationOptions): Promise<{ id: string }> {
-    const path = `${this.providerPath}/learningContents(externalId=${odataKey(externalId)})`;
-    const result = await this.send<{ id?: string } | undefined>('PATCH', path, 'PATCH learningContents(externalId)', body, options);
+    const path = `${this.providerPath}/learningContents(externalId=${externalIdKey(externalId)})`;
+    // The key and the body's externalId carry the same (Graph-form) value.
+    const result = await this.send<{ id?: string } | undefined>('PATCH', path, 'PATCH learningContents(externalId)', contentUpsertBody(externalId, body), options);
     if (typeof result?.id === 'string') return { id: result.id };
     // 202 is documented with the content in the body; if a service answers without it, read it back.
     const read = await this.send<{ id?: string }>('GET', path, 'GET learningContents(externalId)', undefined, options);
@@ -90,7 +92,7 @@ export class GraphVivaGateway implements VivaGateway {
   }
 
   async getActivityByExternalId(externalId: string, options?: GatewayOperationOptions): Promise<ExistingActivity | undefined> {
-    const path = `${this.providerPath}/learningCourseActivities(externalCourseActivityId=${odataKey(externalId)})`;
+    const path = `${this.providerPath}/learningCourseActivities(externalCourseActivityId=${externalIdKey(externalId)})`;
     try {
       const found = await this.send<ExistingActivity>('GET', path, 'GET learningCourseActivities(externalCourseActivityId)', undefined, options);
       return typeof found?.id === 'string' ? found : undefined;
@@ -104,13 +106,13 @@ export class GraphVivaGateway implements VivaGateway {
     // POST is not idempotent: when an attempt's outcome is unknown (no answer, 5xx), the
     // activity may exist already, so look for it before sending the POST again.
     const adoptExisting = async (): Promise<{ id?: string } | undefined> => this.getActivityByExternalId(body.externalCourseActivityId, options);
-    const created = await this.send<{ id?: string }>('POST', `${this.providerPath}/learningCourseActivities`, 'POST learningCourseActivities', body, options, undefined, adoptExisting);
+    const created = await this.send<{ id?: string }>('POST', `${this.providerPath}/learningCourseActivities`, 'POST learningCourseActivities', activityCreateBody(body), options, undefined, adoptExisting);
     if (typeof created?.id !== 'string') throw new GraphRequestError({ statusCode: 201, code: 'missingId', message: 'The created activity has no id.', operation: 'POST learningCourseActivities' });
     return { id: created.id };
   }
 
   async updateActivity(id: string, body: ActivityBody, options?: GatewayOperationOptions): Promise<void> {
-    await this.send('PATCH', `${this.providerPath}/learningCourseActivities/${pathId(id)}`, 'PATCH learningCourseActivities/{id}', body, options);
+    await this.send('PATCH', `${this.providerPath}/learningCourseActivities/${pathId(id)}`, 'PATCH learningCourseActivities/{id}', activityUpdateBody(body), options);
   }
 
   async deleteActivity(id: string, options?: GatewayOperationOptions): Promise<void> {

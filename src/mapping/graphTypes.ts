@@ -38,8 +38,14 @@ export interface LearningSelfInitiatedCourseBody extends ActivityCommon {
 /** Body of POST and PATCH on learningCourseActivities (the docs resend every field on PATCH). */
 export type ActivityBody = LearningAssignmentBody | LearningSelfInitiatedCourseBody;
 
-/** Body of PATCH learningContents(externalId='…'): the externalId travels in the key. */
+/**
+ * Body of PATCH learningContents(externalId='…'). externalId is sent in the body as well as in the
+ * key: the metadata declares it Nullable="false" and the property table says Required (only the
+ * documentation's example request leaves it out). The gateway writes it in Graph's form
+ * (src/graph/odata.ts toGraphExternalId), the same value as the key.
+ */
 export interface LearningContentBody {
+  readonly externalId: string;
   readonly title: string;
   readonly contentWebUrl: string;
   readonly languageTag: string;

@@ -4,9 +4,10 @@ import type { LearningContentBody } from './graphTypes.js';
 
 export const DEFAULT_LANGUAGE = 'en-US';
 
-/** The learningContent upsert body for a course (the externalId is the course id, sent in the key). */
+/** The learningContent upsert body for a course: every Nullable="false" property, externalId (the course id) included. */
 export function toContentBody(course: Course): LearningContentBody {
   return {
+    externalId: course.id,
     title: course.title,
     contentWebUrl: course.url,
     languageTag: course.language ?? DEFAULT_LANGUAGE,
@@ -26,6 +27,12 @@ export function isoDuration(minutes: number): string {
   return `PT${hours > 0 ? `${hours}H` : ''}${rest > 0 ? `${rest}M` : ''}`;
 }
 
+/**
+ * Covers what the upsert would change. externalId is left out: it is the content store's own key,
+ * and leaving it out keeps the fingerprints recorded before it was sent in the body valid (no
+ * re-upsert of every course after an upgrade).
+ */
 export function contentFingerprint(body: LearningContentBody): string {
-  return fingerprint(body);
+  const { externalId: _key, ...rest } = body;
+  return fingerprint(rest);
 }

@@ -102,6 +102,13 @@ const EX_5_CONTENT = {
   isPremium: false,
   isSearchable: true,
 };
+/**
+ * The documented upsert body with the `externalId` the metadata (Nullable="false") and the
+ * property table require: the documentation's example leaves it out, so it is added here.
+ */
+const content5 = (externalId = 'LP4471'): Record<string, unknown> => ({ ...EX_5_CONTENT, externalId });
+/** The documented self-initiated create (1b) with the learningProviderId its property table requires. */
+const EX_1B_SELF_WITH_PROVIDER = { ...EX_1B_SELF, learningProviderId: PROVIDER };
 const LOGO = 'https://support.content.office.net/en-us/media/4c531d12-4c13-4782-a6e4-4b8f991801a3.png';
 const EX_6A_PROVIDER = {
   displayName: 'Microsoft',
@@ -341,8 +348,15 @@ describe('learningProviders', () => {
 
 // =============================================================================================
 describe('learningContents', () => {
-  it('accepts the documented upsert (5b) verbatim: 202 with the Viva id and @odata.context', async () => {
+  it('refuses the documented upsert body (5b) as printed, without externalId: 400 "Input field externalId is required"', async () => {
     const a = await call('PATCH', contentByExternal('LP4471'), { body: EX_5_CONTENT });
+    expect(a.status).toBe(400);
+    expect(errorOf(a)).toMatchObject({ code: 'badRequest', message: 'Input field externalId is required' });
+    expect(standIn.contents(CONTENT_PROVIDER).find((c) => c.id === DOC_CONTENT)?.title).toBe('Old title');
+  });
+
+  it('accepts the documented upsert (5b) with externalId added: 202 with the Viva id and @odata.context', async () => {
+    const a = await call('PATCH', contentByExternal('LP4471'), { body: content5() });
     expect(a.status).toBe(202);
     expect(a.json).toMatchObject({
       '@odata.context': `${base}/v1.0/$metadata#learningProviders('${CONTENT_PROVIDER}')/learningContents/$entity`,
@@ -356,23 +370,23 @@ describe('learningContents', () => {
     });
   });
 
-  it('accepts the documented update by Viva id (5a) verbatim: 202', async () => {
+  it('accepts the documented update by Viva id (5a) with externalId added: 202', async () => {
     const a = await call('PATCH', `${providerPath(CONTENT_PROVIDER)}/learningContents/${DOC_CONTENT}`, {
-      body: { ...EX_5_CONTENT, createdDateTime: '2018-01-01T00:00:00Z' },
+      body: { ...content5(), createdDateTime: '2018-01-01T00:00:00Z' },
     });
     expect(a.status).toBe(202);
     expect(a.json).toMatchObject({ id: DOC_CONTENT, externalId: 'LP4471', createdDateTime: '2018-01-01T00:00:00Z' });
   });
 
   it('creates new content with a stable GUID per provider and externalId; a second upsert replaces the whole record', async () => {
-    const first = await call('PATCH', contentByExternal('new-course'), { body: EX_5_CONTENT });
+    const first = await call('PATCH', contentByExternal('new-course'), { body: content5('new-course') });
     expect(first.status).toBe(202);
     const id = first.json.id as string;
     expect(id).toMatch(new RegExp(`^${GUID}$`));
     expect(id).toBe(stableContentId(CONTENT_PROVIDER, 'new-course'));
 
     const second = await call('PATCH', contentByExternal('new-course'), {
-      body: { title: 'Renamed', contentWebUrl: 'https://lms.example/new', languageTag: 'fr-FR' },
+      body: { externalId: 'new-course', title: 'Renamed', contentWebUrl: 'https://lms.example/new', languageTag: 'fr-FR' },
     });
     expect(second.status).toBe(202);
     expect(second.json).toMatchObject({ id, title: 'Renamed', description: null, skillTags: [], isActive: true, isPremium: false, level: null });
@@ -393,9 +407,9 @@ describe('learningContents', () => {
     expect((list.json.value as unknown[]).length).toBe(2);
   });
 
-  it('round-trips an externalId with a quote, a slash and a colon', async () => {
-    const ext = "O'Brien/intro:1";
-    const up = await call('PATCH', contentByExternal(ext), { body: EX_5_CONTENT });
+  it('round-trips an externalId with a quote, a colon, #, ?, %, a space and non-ASCII', async () => {
+    const ext = "O'Brien intro:1#a?b%20c-é";
+    const up = await call('PATCH', contentByExternal(ext), { body: content5(ext) });
     expect(up.status).toBe(202);
     expect(up.json.externalId).toBe(ext);
     const got = await call('GET', contentByExternal(ext));
@@ -405,24 +419,24 @@ describe('learningContents', () => {
 
   it('validates required fields, types and unknown properties', async () => {
     const cases: [Record<string, unknown>, string][] = [
-      [{ ...EX_5_CONTENT, title: undefined }, 'Input field title is required'],
-      [{ ...EX_5_CONTENT, contentWebUrl: null }, 'Input field contentWebUrl is required'],
-      [{ ...EX_5_CONTENT, languageTag: undefined }, 'Input field languageTag is required'],
-      [{ ...EX_5_CONTENT, duration: '20 minutes' }, 'Input field duration is invalid'],
-      [{ ...EX_5_CONTENT, duration: 'P1Y' }, 'Input field duration is invalid'],
-      [{ ...EX_5_CONTENT, level: 'expert' }, 'Input field level is invalid'],
-      [{ ...EX_5_CONTENT, numberOfPages: 9.5 }, 'Input field numberOfPages is invalid'],
-      [{ ...EX_5_CONTENT, isActive: 'true' }, 'Input field isActive is invalid'],
-      [{ ...EX_5_CONTENT, skillTags: 'Teams' }, 'Input field skillTags is invalid'],
-      [{ ...EX_5_CONTENT, createdDateTime: 'yesterday' }, 'Input field createdDateTime is invalid'],
-      [{ ...EX_5_CONTENT, externalId: 'another' }, 'Input field externalId is invalid'],
+      [{ ...content5(), title: undefined }, 'Input field title is required'],
+      [{ ...content5(), contentWebUrl: null }, 'Input field contentWebUrl is required'],
+      [{ ...content5(), languageTag: undefined }, 'Input field languageTag is required'],
+      [{ ...content5(), duration: '20 minutes' }, 'Input field duration is invalid'],
+      [{ ...content5(), duration: 'P1Y' }, 'Input field duration is invalid'],
+      [{ ...content5(), level: 'expert' }, 'Input field level is invalid'],
+      [{ ...content5(), numberOfPages: 9.5 }, 'Input field numberOfPages is invalid'],
+      [{ ...content5(), isActive: 'true' }, 'Input field isActive is invalid'],
+      [{ ...content5(), skillTags: 'Teams' }, 'Input field skillTags is invalid'],
+      [{ ...content5(), createdDateTime: 'yesterday' }, 'Input field createdDateTime is invalid'],
+      [{ ...content5(), externalId: 'another' }, 'Input field externalId is invalid'],
     ];
     for (const [body, message] of cases) {
       const a = await call('PATCH', contentByExternal('LP4471'), { body });
       expect(a.status, message).toBe(400);
       expect(errorOf(a).message).toBe(message);
     }
-    const unknown = await call('PATCH', contentByExternal('LP4471'), { body: { ...EX_5_CONTENT, rating: 5 } });
+    const unknown = await call('PATCH', contentByExternal('LP4471'), { body: { ...content5(), rating: 5 } });
     expect(unknown.status).toBe(400);
     expect(errorOf(unknown)).toEqual(
       expect.objectContaining({
@@ -435,7 +449,7 @@ describe('learningContents', () => {
   });
 
   it('answers an unknown provider with the documented registrationId message', async () => {
-    const a = await call('PATCH', contentByExternal('x', '99999999-0000-4000-8000-000000000000'), { body: EX_5_CONTENT });
+    const a = await call('PATCH', contentByExternal('x', '99999999-0000-4000-8000-000000000000'), { body: content5('x') });
     expect(a.status).toBe(400);
     expect(errorOf(a)).toMatchObject({ code: 'badRequest', message: STAND_IN_MESSAGES.providerNotRegistered });
   });
@@ -466,8 +480,12 @@ describe('learningCourseActivities: documented examples', () => {
     expect(stored[0]).toEqual({ ...EX_1A_ASSIGNMENT, id });
   });
 
-  it('creates the documented self-initiated course (1b) verbatim; learningProviderId comes from the path', async () => {
-    const a = await call('POST', activitiesPath(), { body: EX_1B_SELF });
+  it('creates the documented self-initiated course (1b) once the learningProviderId its table requires is added', async () => {
+    // The printed example omits learningProviderId; the create table says Required: the stricter reading is enforced.
+    const printed = await call('POST', activitiesPath(), { body: EX_1B_SELF });
+    expect(printed.status).toBe(400);
+    expect(errorOf(printed).message).toBe('Input field learningProviderId is required');
+    const a = await call('POST', activitiesPath(), { body: EX_1B_SELF_WITH_PROVIDER });
     expect(a.status).toBe(201);
     expect(a.json).toMatchObject({ ...EX_1B_SELF, learningProviderId: PROVIDER });
     const stored = standIn.activities()[0] as LearningSelfInitiatedCourseRecord;
@@ -483,7 +501,7 @@ describe('learningCourseActivities: documented examples', () => {
 
   it('applies the documented updates (2a, 2b) verbatim to percent-encoded ids with ":" (204)', async () => {
     const assignmentId = await create(EX_1A_ASSIGNMENT);
-    const selfId = await create(EX_1B_SELF);
+    const selfId = await create(EX_1B_SELF_WITH_PROVIDER);
     expect(assignmentId).toContain(':');
     const a = await call('PATCH', activityPath(assignmentId), { body: EX_2A_UPDATE });
     expect(a.status).toBe(204);
@@ -545,12 +563,25 @@ describe('learningCourseActivities: documented examples', () => {
     expect((await call('GET', byExternal(EX_1A_ASSIGNMENT.externalCourseActivityId))).json.id).toBe(second);
   });
 
-  it('round-trips an externalCourseActivityId with quotes, spaces, slashes and percent signs', async () => {
-    const ext = "enr 'A'/2024 100%:x";
+  it('round-trips an externalCourseActivityId with quotes, spaces, #, ?, percent signs and non-ASCII', async () => {
+    const ext = "enr 'A'#2024?x 100%:x-ü";
     const id = await create(assignment({ externalCourseActivityId: ext }));
     const a = await call('GET', byExternal(ext));
     expect(a.status).toBe(200);
     expect(a.json).toMatchObject({ id, externalCourseActivityId: ext });
+  });
+
+  it('decodes a key once, as Graph does: %2F is a path separator (400), %252F stays "%2F"', async () => {
+    const slashed = "enr/2024";
+    await create(assignment({ externalCourseActivityId: slashed }));
+    const a = await call('GET', byExternal(slashed));
+    expect(a.status).toBe(400);
+    expect(errorOf(a).message).toMatch(/^Resource not found for the segment /);
+    const literal = 'enr%2F2024';
+    const id = await create(assignment({ externalCourseActivityId: literal }));
+    const b = await call('GET', byExternal(literal));
+    expect(b.status).toBe(200);
+    expect(b.json).toMatchObject({ id, externalCourseActivityId: literal });
   });
 
   it('accepts the metadata spelling externalcourseActivityId in bodies', async () => {
@@ -601,7 +632,7 @@ describe('learningCourseActivities: documented errors', () => {
       [assignment({ dueDateTime: '2022-09-22T16:05:00Z' }), 'Input field dueDateTime is invalid'],
       [assignment({ dueDateTime: { timeZone: 'UTC' } }), 'Input field dueDateTime.dateTime is required'],
       [assignment({ notes: 'a note' }), 'Input field notes is invalid'],
-      [assignment({ notes: { contentType: 'markdown', content: 'x' } }), 'Input field notes is invalid'],
+      [assignment({ notes: { contentType: 'markdown', content: 'x' } }), 'Input field notes.contentType is invalid'],
       [assignment({ learningProviderId: CONTENT_PROVIDER }), 'Input field learningProviderId is invalid'],
       [assignment({ learningContentId: '00000000-0000-4000-8000-000000000000' }), 'Input field learningContentId is invalid'],
       // Not documented: a learner who is not a user of the tenant.
@@ -1040,6 +1071,7 @@ describe('the production Graph client (@microsoft/microsoft-graph-client) runs u
   it('upserts content (202 JSON), creates, finds, updates and deletes an activity', async () => {
     const c = client();
     const content = (await c.api(`/employeeExperience/learningProviders/${PROVIDER}/learningContents(externalId=${encodeURIComponent("'course-1'")})`).version('v1.0').patch({
+      externalId: 'course-1',
       title: 'Course 1',
       contentWebUrl: 'https://lms.example/c/1',
       languageTag: 'en-US',

@@ -123,8 +123,9 @@ describe('fingerprints', () => {
 });
 
 describe('content and dates', () => {
-  it('maps a course to the documented learningContent body', () => {
+  it('maps a course to the documented learningContent body, externalId included (Nullable="false")', () => {
     expect(toContentBody({ id: 'c', title: 'T', url: 'https://x.example/c', durationMinutes: 90, language: 'de-DE' })).toEqual({
+      externalId: 'c',
       title: 'T',
       contentWebUrl: 'https://x.example/c',
       languageTag: 'de-DE',

@@ -4,8 +4,6 @@ import { createHash } from 'node:crypto';
 
 /** A decoded path segment, possibly with a key: `name`, `name('v')` or `name(key='v')`. */
 export interface Segment {
-  /** The raw (still percent-encoded) segment. */
-  raw: string;
   /** The decoded segment. */
   text: string;
   /** Name before '(' (the whole segment when it has no key). */
@@ -15,38 +13,40 @@ export interface Segment {
 }
 
 /**
- * Splits a raw path (after the version segment) into decoded segments. The split happens on the
- * raw '/' so an encoded %2F stays inside its segment; each segment is percent-decoded once.
- * Returns undefined when a segment is not valid percent-encoding.
+ * Splits a raw path (after the version segment) into segments the way Graph does: the path is
+ * percent-decoded ONCE and then split on '/'. So an encoded slash (%2F) inside a key is a path
+ * separator, as Graph answers it ("Resource not found for the segment …", 400
+ * RequestBroker--ParseUri; microsoftgraph/microsoft-graph-docs#10167 and docs-contrib#4470), and
+ * nothing is decoded a second time (%2527 stays %27 in the key). Every other character (', #, ?,
+ * %, :, space, non-ASCII) arrives in the key as sent once encoded. Undefined when the path is
+ * not valid percent-encoding.
  */
 export function splitPath(rawPath: string): Segment[] | undefined {
-  const parts = rawPath.split('/').filter((p) => p.length > 0);
-  const out: Segment[] = [];
-  for (const raw of parts) {
-    let text: string;
-    try {
-      text = decodeURIComponent(raw);
-    } catch {
-      return undefined;
-    }
-    out.push(parseSegment(raw, text));
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(rawPath);
+  } catch {
+    return undefined;
   }
-  return out;
+  return decoded
+    .split('/')
+    .filter((p) => p.length > 0)
+    .map((text) => parseSegment(text));
 }
 
 const KEYED = /^([^()]+)\((.*)\)$/s;
 const NAMED_KEY = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/s;
 
-function parseSegment(raw: string, text: string): Segment {
+function parseSegment(text: string): Segment {
   const m = KEYED.exec(text);
-  if (!m) return { raw, text, name: text };
+  if (!m) return { text, name: text };
   const name = m[1] ?? '';
   const inner = m[2] ?? '';
   const named = NAMED_KEY.exec(inner);
   if (named) {
-    return { raw, text, name, key: { name: named[1], value: unquote(named[2] ?? '') } };
+    return { text, name, key: { name: named[1], value: unquote(named[2] ?? '') } };
   }
-  return { raw, text, name, key: { name: undefined, value: unquote(inner) } };
+  return { text, name, key: { name: undefined, value: unquote(inner) } };
 }
 
 /**

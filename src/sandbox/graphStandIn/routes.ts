@@ -97,6 +97,8 @@ export class Routes {
   private readonly store: StandInStore;
   /** See GraphStandInOptions.refuseProviderRegistration. */
   refuseProviderRegistration = false;
+  /** See GraphStandInOptions.validateBodies. */
+  validateBodies = true;
 
   constructor(store: StandInStore) {
     this.store = store;
@@ -212,7 +214,7 @@ export class Routes {
     if (this.refuseProviderRegistration) return graphError(403, 'Forbidden', MESSAGES.noServicePlan);
     const body = readJsonObject(req.body);
     if (isReply(body)) return body;
-    const record = validateProvider(body, undefined, randomUUID());
+    const record = validateProvider(body, undefined, randomUUID(), { checks: this.validateBodies });
     if (isReply(record)) return record;
     this.store.putProvider(record);
     return ok(201, this.providerJson(req, record, 'learningProviders/$entity'), {
@@ -233,7 +235,7 @@ export class Routes {
     if (isReply(body)) return body;
     const existing = this.store.provider(pid);
     if (!existing) return graphError(404, 'notFound', MESSAGES.providerNotFound);
-    const record = validateProvider(body, existing, existing.id);
+    const record = validateProvider(body, existing, existing.id, { checks: this.validateBodies });
     if (isReply(record)) return record;
     this.store.putProvider(record);
     return empty(204);
@@ -296,7 +298,7 @@ export class Routes {
     if (isReply(p)) return p;
     if (externalId.length === 0) return fieldInvalid('externalId');
     const existing = this.store.contentByExternalId(p.id, externalId);
-    const record = validateContent(body, externalId, existing?.id ?? stableContentId(p.id, externalId));
+    const record = validateContent(body, externalId, existing?.id ?? stableContentId(p.id, externalId), { checks: this.validateBodies });
     if (isReply(record)) return record;
     this.store.putContent(p.id, record);
     return ok(202, this.contentJson(req, p.id, record));
@@ -310,7 +312,7 @@ export class Routes {
     if (isReply(p)) return p;
     const existing = this.findContent(p.id, { id });
     if (!existing) return graphError(404, 'notFound', MESSAGES.contentNotFound);
-    const record = validateContent(body, existing.externalId, existing.id);
+    const record = validateContent(body, existing.externalId, existing.id, { checks: this.validateBodies });
     if (isReply(record)) return record;
     this.store.putContent(p.id, record);
     return ok(202, this.contentJson(req, p.id, record));
@@ -349,7 +351,7 @@ export class Routes {
     if (isReply(type)) return type;
     const p = this.activityProvider(pid);
     if (isReply(p)) return p;
-    const draft = validateActivityCreate(body, type, p.id);
+    const draft = validateActivityCreate(body, type, p.id, { checks: this.validateBodies });
     if (isReply(draft)) return draft;
 
     const content = this.store.contentById(draft.learningContentId);
@@ -393,7 +395,7 @@ export class Routes {
     if (isReply(p)) return p;
     const stored = this.store.activity(id);
     if (!stored || stored.providerKey !== p.id.toLowerCase()) return graphError(404, 'notFound', MESSAGES.activityNotFoundUpdate);
-    const updated = validateActivityUpdate(body, type, stored.record, p.id);
+    const updated = validateActivityUpdate(body, type, stored.record, p.id, { checks: this.validateBodies });
     if (isReply(updated)) return updated;
     const learner = this.store.userById(updated.learnerUserId);
     if (learner?.licensed === false) return graphError(403, 'Forbidden', MESSAGES.licenseInvalidUpdate);

@@ -112,6 +112,7 @@ export class GraphStandIn {
     for (const u of options.users ?? []) this.addUser(u);
     this.store.provisionUser = options.provisionUser;
     this.routes.refuseProviderRegistration = options.refuseProviderRegistration === true;
+    this.routes.validateBodies = options.validateBodies !== false;
   }
 
   // ===========================================================================================

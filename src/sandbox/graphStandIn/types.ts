@@ -136,6 +136,12 @@ export interface GraphStandInOptions {
    */
   refuseProviderRegistration?: boolean;
   /**
+   * Default true: request bodies are checked against Graph's metadata and documentation
+   * (validate.ts). False accepts any well-formed body; it exists only so that a test can prove the
+   * conformance tests fail without the validator. Never set it elsewhere.
+   */
+  validateBodies?: boolean;
+  /**
    * Sandbox only: called when a user lookup finds nobody; the user it returns is added to the
    * tenant (so `npm start` works with any LMS), undefined keeps the user unknown.
    */
