@@ -1,6 +1,6 @@
 import { adviceFor } from '../../graph/errorAdvice.js';
 import { isGraphRequestError } from '../../graph/errors.js';
-import { odataKey, pathId } from '../../graph/odata.js';
+import { externalIdKey, pathId } from '../../graph/odata.js';
 import { toContentBody } from '../../mapping/toContent.js';
 import { resultOf, skipped, type DoctorCheck } from '../context.js';
 import { graphGet } from '../graphProbe.js';
@@ -24,7 +24,7 @@ export const contentCheck: DoctorCheck = {
     const body = { ...toContentBody({ id: PROBE_CONTENT_ID, title: 'viva-sync doctor probe (inactive)', url: PROBE_URL, description: 'Written by `viva-sync doctor` to check permissions. Inactive: never shown.' }), isActive: false };
     try {
       const { id } = await gateway.upsertContent(PROBE_CONTENT_ID, body, signal !== undefined ? { abortSignal: signal } : {});
-      const read = await graphGet(config, token, `/employeeExperience/learningProviders/${pathId(config.providerId)}/learningContents(externalId=${odataKey(PROBE_CONTENT_ID)})`, signal);
+      const read = await graphGet(config, token, `/employeeExperience/learningProviders/${pathId(config.providerId)}/learningContents(externalId=${externalIdKey(PROBE_CONTENT_ID)})`, signal);
       if (read.status !== 200) return resultOf(this, 'fail', `the probe course was written but reading it back answered ${read.status} ${read.code}: ${read.message}`, adviceFor({ statusCode: read.status, code: read.code, message: read.message })?.fix ?? 'grant LearningContent.Read.All or LearningContent.ReadWrite.All (infra/grant-graph-permissions.sh)');
       const active = typeof read.body === 'object' && read.body !== null && 'isActive' in read.body ? read.body.isActive : undefined;
       context.facts.probeContentId = id;

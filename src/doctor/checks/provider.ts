@@ -1,5 +1,5 @@
 import { adviceFor } from '../../graph/errorAdvice.js';
-import { odataKey, pathId } from '../../graph/odata.js';
+import { externalIdKey, pathId } from '../../graph/odata.js';
 import { resultOf, skipped, type DoctorCheck } from '../context.js';
 import { graphGet } from '../graphProbe.js';
 import { PROBE_ACTIVITY_ID } from '../types.js';
@@ -29,7 +29,7 @@ export const providerCheck: DoctorCheck = {
     const record = registration.status === 200 && typeof registration.body === 'object' && registration.body !== null ? (registration.body as Record<string, unknown>) : undefined;
     const name = typeof record?.['displayName'] === 'string' ? `"${record['displayName']}" ` : '';
 
-    const probe = await graphGet(config, token, `${providerPath}/learningCourseActivities(externalCourseActivityId=${odataKey(PROBE_ACTIVITY_ID)})`, signal);
+    const probe = await graphGet(config, token, `${providerPath}/learningCourseActivities(externalCourseActivityId=${externalIdKey(PROBE_ACTIVITY_ID)})`, signal);
     if (probe.status === 404 || probe.status === 200) {
       context.facts.providerReady = true;
       const how = record === undefined ? ' (judged by its course activities: app-only tokens cannot read a registration)' : '';
