@@ -21,12 +21,15 @@ export type LmsSettings = FileLmsSettings | ApiLmsSettings;
 
 export interface FileLmsSettings {
   readonly adapter: 'file';
+  /** A local path, or an Azure Blob Storage URL (a blob, or a folder ending in `/`). */
   readonly filePath: string;
   readonly mappingPath?: string;
   /** LMS_CATALOG_PATH: the course catalog export. */
   readonly catalogPath?: string;
   /** LMS_EXPORT_MODE: `snapshot` exports withdraw by absence. */
   readonly exportMode: 'changes' | 'snapshot';
+  /** The other LMS_* settings (the export source's: LMS_EXPORT_*), validated when the adapter is created. */
+  readonly extra?: Readonly<Record<string, string>>;
 }
 
 /** SYNC_CATALOG: `all` lists the LMS catalog (where the adapter can), `enrolled` upserts only enrolled courses. */
@@ -238,13 +241,21 @@ function readLms(r: SettingsReader): LmsSettings | undefined {
   if (adapter === undefined) return undefined;
   if (adapter === 'file') {
     const filePath = r.required('LMS_FILE_PATH', 'is required when LMS_ADAPTER=file');
-    if (filePath !== undefined && !/\.(jsonl|csv)$/i.test(filePath)) r.problem('LMS_FILE_PATH', 'must name a .jsonl or .csv file');
+    // A blob URL is checked in full when the adapter is created (src/lms/exportSource/location.ts).
+    const bare = filePath?.split('?')[0] ?? '';
+    if (filePath !== undefined && !/\.(jsonl|csv)(\.gz)?$/i.test(bare) && !/^https?:\/\/.*\/$/i.test(bare)) {
+      r.problem('LMS_FILE_PATH', 'must name a .jsonl or .csv file (or .gz of one), or be a Blob Storage folder URL ending in /');
+    }
     const mappingPath = r.optional('LMS_MAPPING_PATH');
     const catalogPath = r.optional('LMS_CATALOG_PATH');
-    if (catalogPath !== undefined && !/\.(jsonl|csv)$/i.test(catalogPath)) r.problem('LMS_CATALOG_PATH', 'must name a .jsonl or .csv file (the course catalog, DESIGN.md "The course catalog")');
+    const catalogBare = catalogPath?.split('?')[0] ?? '';
+    if (catalogPath !== undefined && !/\.(jsonl|csv)(\.gz)?$/i.test(catalogBare) && !/^https?:\/\/.*\/$/i.test(catalogBare)) {
+      r.problem('LMS_CATALOG_PATH', 'must name a .jsonl or .csv file (the course catalog, DESIGN.md "The course catalog"; or .gz of one), or be a Blob Storage folder URL ending in /');
+    }
     const exportMode = r.oneOf('LMS_EXPORT_MODE', ['changes', 'snapshot'] as const, 'changes');
+    const extra = Object.fromEntries(r.entries().filter(([name]) => name.startsWith('LMS_') && !LMS_COMMON.includes(name)));
     if (filePath === undefined) return undefined;
-    return { adapter, filePath, exportMode, ...(mappingPath !== undefined ? { mappingPath } : {}), ...(catalogPath !== undefined ? { catalogPath } : {}) };
+    return { adapter, filePath, exportMode, ...(mappingPath !== undefined ? { mappingPath } : {}), ...(catalogPath !== undefined ? { catalogPath } : {}), extra };
   }
   for (const name of ['LMS_CATALOG_PATH', 'LMS_EXPORT_MODE']) {
     if (r.optional(name) !== undefined) r.problem(name, `applies only to LMS_ADAPTER=file (LMS_ADAPTER is ${adapter})`);

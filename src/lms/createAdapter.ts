@@ -1,24 +1,33 @@
-import { resolve } from 'node:path';
 import type { Config } from '../config/loadConfig.js';
 import { createCanvasAdapter } from './canvas/index.js';
-import { createFileAdapter } from './file.js';
+import { createPathAdapter } from './exportSource/index.js';
+import type { SeenExport } from './exportSource/exportsAdapter.js';
 import { createMoodleAdapter } from './moodle/index.js';
 import { createOneRosterAdapter } from './oneroster/index.js';
-import type { LmsAdapter } from './types.js';
+import type { LmsAdapter, OperationOptions } from './types.js';
 import { createXapiAdapter } from './xapi/index.js';
 
+export interface CreateAdapterOptions {
+  /** What the exports table records of a source (Blob Storage exports); none recorded when absent. */
+  readonly seenExports?: (root: string, options: OperationOptions) => Promise<readonly SeenExport[]>;
+}
+
 /** The adapter LMS_ADAPTER names. Paths are relative to `cwd`. */
-export function createAdapter(config: Config, cwd: string): LmsAdapter {
+export function createAdapter(config: Config, cwd: string, options: CreateAdapterOptions = {}): LmsAdapter {
   const lms = config.lms;
   const lookbackMs = config.lookbackSeconds * 1000;
   switch (lms.adapter) {
     case 'file':
-      return createFileAdapter({
-        path: resolve(cwd, lms.filePath),
-        ...(lms.mappingPath !== undefined ? { mappingPath: resolve(cwd, lms.mappingPath) } : {}),
-        ...(lms.catalogPath !== undefined ? { catalogPath: resolve(cwd, lms.catalogPath) } : {}),
-        exportMode: lms.exportMode,
+      return createPathAdapter({
+        value: lms.filePath,
+        cwd,
         lookbackMs,
+        extra: lms.extra ?? {},
+        storage: config.storage,
+        seenExports: options.seenExports ?? (() => Promise.resolve([])),
+        exportMode: lms.exportMode,
+        ...(lms.mappingPath !== undefined ? { mappingPath: lms.mappingPath } : {}),
+        ...(lms.catalogPath !== undefined ? { catalogPath: lms.catalogPath } : {}),
       });
     case 'xapi':
       return createXapiAdapter({ settings: lms, cwd, lookbackMs });

@@ -46,6 +46,10 @@ export interface FileAdapterOptions {
    * export is every current enrollment: each listing reads it whole, from no cursor, and is complete).
    */
   readonly exportMode?: ExportMode;
+  /** The format, when the path does not say (a spooled copy of an export; see exportSource/). */
+  readonly kind?: FileKind;
+  /** The name positions and messages use instead of the path's file name (the blob's name). */
+  readonly displayName?: string;
 }
 
 export type ExportMode = 'changes' | 'snapshot';
@@ -95,7 +99,7 @@ function pageSizeOf(value: number, name: string): number {
 /** Creates the adapter; checks the file and the column map now, so that a bad setting fails at start. */
 export function createFileAdapter(options: FileAdapterOptions): LmsAdapter {
   const { path } = options;
-  const kind = kindOf(path);
+  const kind = options.kind ?? kindOf(path);
   try {
     if (!statSync(path).isFile()) throw fileProblem(path, 'is not a file');
   } catch (err) {
@@ -106,7 +110,7 @@ export function createFileAdapter(options: FileAdapterOptions): LmsAdapter {
   const source: Source = {
     path,
     kind,
-    fileName: basename(path),
+    fileName: options.displayName ?? basename(path),
     map: options.mappingPath !== undefined ? loadColumnMap(options.mappingPath) : undefined,
     mappingPath: options.mappingPath,
     lookbackMs,

@@ -1,5 +1,6 @@
 import type { CatalogCourse } from '../mapping/catalogCourse.js';
 import type { EnrollmentRecord } from '../mapping/enrollment.js';
+import type { ExportPageInfo } from './exportSource/types.js';
 
 /** Every async call takes a final options bag that extends this (Azure SDK style). */
 export interface OperationOptions {
@@ -39,6 +40,8 @@ export interface ChangePage {
   readonly cursor: string | undefined;
   /** Resumes the listing after this page (base64 JSON); undefined on the last page. */
   readonly continuationToken: string | undefined;
+  /** Exports read from Blob Storage (exportSource/): where this page comes from, for the exports state. */
+  readonly export?: ExportPageInfo;
 }
 
 export interface ListChangesOptions extends OperationOptions {

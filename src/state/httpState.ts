@@ -41,7 +41,8 @@ export function tableConnectionOf(storage: StorageSetting): TableConnection {
   return { kind: 'endpoint', url: storage.url, credential: storageCredential(storage.clientId) };
 }
 
-function storageCredential(clientId: string | undefined): TokenCredential {
+/** The Entra credential for the storage account(s): a managed identity in Azure, the developer's sign-in elsewhere. */
+export function storageCredential(clientId: string | undefined): TokenCredential {
   if (clientId !== undefined) return new ManagedIdentityCredential({ clientId });
   return process.env['WEBSITE_INSTANCE_ID'] !== undefined ? new ManagedIdentityCredential() : new DefaultAzureCredential();
 }

@@ -5,13 +5,15 @@ import { gatewayFor, schedulerFor } from '../graph/fromConfig.js';
 import { createAdapter } from '../lms/createAdapter.js';
 import type { LmsAdapter } from '../lms/types.js';
 import type { EnrollmentRecord } from '../mapping/enrollment.js';
+import { createExportStore, type ExportStore } from '../state/exportStore.js';
 import { createProviderDecisionStore } from '../state/providerDecisionStore.js';
 import { createQuarantineStore, type QuarantineStore } from '../state/quarantineStore.js';
 import { createTableState } from '../state/tableState.js';
 import type { SyncState } from '../state/types.js';
 import { TimeBudget } from './budget.js';
 import { RecordingGateway, readOnlyCursor, readOnlyState } from './dryRun.js';
-import { runSync, syncRecords, type QuarantineGuard, type RunSyncOptions, type SyncDeps } from './engine.js';
+import { newRunId, runSync, syncRecords, type QuarantineGuard, type RunSyncOptions, type SyncDeps } from './engine.js';
+import { trackExports } from './exportTracking.js';
 import type { Logger } from './logger.js';
 import { lookupPolicyOf } from './lookupPolicy.js';
 import { openPageSink } from './queue/openQueue.js';
@@ -39,6 +41,8 @@ export interface SyncRunner {
   readonly adapter: LmsAdapter;
   /** The quarantine (docs/operations.md); sync passes skip while it is active. */
   readonly quarantine?: QuarantineStore;
+  /** LMS_ADAPTER=file: which exports were read (Blob Storage folders, `.gz` files). */
+  readonly exports?: ExportStore;
   run(options?: SyncRunOptions): Promise<RunSummary>;
   /** The single-record path: these records only, same rules, cursor untouched. */
   runRecords(records: readonly EnrollmentRecord[], options?: Omit<SyncRunOptions, 'full'>): Promise<RunSummary>;
@@ -52,7 +56,8 @@ export async function openSync(config: Config, options: OpenSyncOptions): Promis
       : ({ kind: 'endpoint', url: config.storage.url, credential: storageCredential(config.storage.clientId) } as const);
   const state = await createTableState({ connection, tablePrefix: config.tablePrefix });
   const quarantine = await createQuarantineStore({ connection, tablePrefix: config.tablePrefix });
-  const adapter = createAdapter(config, options.cwd);
+  const exports = config.lms.adapter === 'file' ? await createExportStore({ connection, tablePrefix: config.tablePrefix }) : undefined;
+  const adapter = createAdapter(config, options.cwd, exports !== undefined ? { seenExports: (root, o) => exports.list(root, o) } : {});
   // SYNC_MODE=queue: this process plans, queue workers write (src/sync/queue).
   const pageSink = config.mode === 'queue' ? await openPageSink(config, options.queueWait) : undefined;
   // One scheduler per process: what it learns of Graph's limits carries over from run to run.
@@ -62,9 +67,11 @@ export async function openSync(config: Config, options: OpenSyncOptions): Promis
   const throttleLog = everyFewSeconds((count: number, last: { statusCode: number; waitMs: number | undefined; operation: string }) =>
     options.logger.warn('Graph is throttling; slowing down', { responses: count, statusCode: last.statusCode, waitMs: last.waitMs ?? null, operation: last.operation }),
   );
-  const depsFor = (dryRun: boolean): SyncDeps => {
+  const depsFor = (dryRun: boolean, runId?: string): SyncDeps => {
     const budget = new TimeBudget(config.timeBudgetSeconds === undefined ? undefined : config.timeBudgetSeconds * 1000);
-    const common = { adapter, providerId: config.providerId, learnerMatch: config.learnerMatch, logger: options.logger, budget, lookups };
+    // A real pass records which exports it read; a dry run records nothing.
+    const tracked = !dryRun && exports !== undefined && runId !== undefined ? trackExports(adapter, exports, runId) : adapter;
+    const common = { adapter: tracked, providerId: config.providerId, learnerMatch: config.learnerMatch, logger: options.logger, budget, lookups };
     const catalogFor = (gateway: SyncDeps['gateway'], syncState: SyncState) =>
       catalogHookFor({ scope: config.catalog, adapter, gateway, state: syncState, cursor: dryRun ? readOnlyCursor(state.catalogCursor) : state.catalogCursor, logger: options.logger, budget });
     if (dryRun) {
@@ -86,7 +93,9 @@ export async function openSync(config: Config, options: OpenSyncOptions): Promis
   // A pass after `quarantine clear --allow-deletes` may delete past the maximum, until one succeeds.
   const run = async (runOptions: SyncRunOptions): Promise<RunSummary> => {
     if (runOptions.dryRun === true) return runSync(depsFor(true), runOptions);
-    const deps = depsFor(false);
+    const runId = runOptions.runId ?? newRunId();
+    runOptions = { ...runOptions, runId };
+    const deps = depsFor(false, runId);
     const approved = (await quarantine.get(runOptions.abortSignal !== undefined ? { abortSignal: runOptions.abortSignal } : {})).deletesApproved;
     const summary = await runSync(approved && deps.quarantine !== undefined ? { ...deps, quarantine: { ...deps.quarantine, maxDeletes: undefined } } : deps, runOptions);
     if (approved && summary.status === 'succeeded') await quarantine.consumeDeleteApproval();
@@ -97,6 +106,7 @@ export async function openSync(config: Config, options: OpenSyncOptions): Promis
     state,
     adapter,
     quarantine,
+    ...(exports !== undefined ? { exports } : {}),
     run: (runOptions: SyncRunOptions = {}) => run(runOptions),
     runRecords: (records, runOptions = {}) => syncRecords(depsFor(runOptions.dryRun === true), records, runOptions),
   };

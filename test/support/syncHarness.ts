@@ -60,6 +60,11 @@ export class SyncHarness {
   /** Writes the export and makes every learner and assigner (but "former.*") an Entra user. */
   writeExport(records: readonly unknown[]): void {
     writeFileSync(this.exportPath, this.exportPath.endsWith('.csv') ? toCsv(records) : toJsonl(records));
+    this.addUsers(records);
+  }
+
+  /** Makes every learner and assigner of these records (but "former.*") an Entra user. */
+  addUsers(records: readonly unknown[]): void {
     for (const record of records as EnrollmentRecord[]) {
       if (record.deleted === true) continue;
       for (const person of [record.learner, record.assigner]) {

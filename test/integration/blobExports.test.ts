@@ -1,0 +1,141 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import { anEnrollment, aWithdrawal, toCsv, toJsonl } from '../support/builders.js';
+import { BlobExports } from '../support/blobExports.js';
+import { SyncHarness } from '../support/syncHarness.js';
+import { loadConfig } from '../../src/config/loadConfig.js';
+import { createExportStore, type ExportRecord } from '../../src/state/exportStore.js';
+import { tableConnectionOf } from '../../src/state/httpState.js';
+
+describe('exports in Azure Blob Storage (Azurite)', () => {
+  let harness: SyncHarness;
+  let blobs: BlobExports;
+
+  beforeEach(async () => {
+    harness = await SyncHarness.create();
+    blobs = await BlobExports.create(inject('azuriteConnectionString'));
+    harness.env = { ...harness.env, LMS_FILE_PATH: blobs.url('daily/'), LMS_EXPORT_SETTLE_SECONDS: '0' };
+  });
+
+  afterEach(async () => {
+    await blobs.container.delete();
+    await harness.close();
+  });
+
+  async function exportRecords(): Promise<ExportRecord[]> {
+    const config = loadConfig(harness.env, { cwd: harness.dir });
+    const store = await createExportStore({ connection: tableConnectionOf(config.storage), tablePrefix: config.tablePrefix });
+    return store.list();
+  }
+
+  it('reads a folder of exports in name order, each once, and a changed export again', async () => {
+    const first = anEnrollment({ enrollmentId: 'b-1', status: 'inProgress', updatedAt: '2026-11-01T10:00:00.000Z' });
+    const second = anEnrollment({ enrollmentId: 'b-1', status: 'completed', progressPercent: 100, completedAt: '2026-11-02T10:00:00.000Z', updatedAt: '2026-11-02T10:00:00.000Z' });
+    const other = anEnrollment({ enrollmentId: 'b-2', learner: { id: 'u2', upn: 'alex.wilber@contoso.example', email: 'alex.wilber@contoso.example' } });
+    harness.addUsers([first, other]);
+    // Names with ISO dates sort in time order; the later one (completed) must win.
+    await blobs.put('daily/enrollments-2026-11-02.csv', toCsv([second]));
+    await blobs.put('daily/enrollments-2026-11-01.jsonl', toJsonl([first, other]));
+    await blobs.put('daily/readme.txt', 'not an export');
+
+    const run1 = await harness.run();
+    expect(run1.status).toBe('succeeded');
+    expect(run1.counts.read).toBe(3);
+    const activity = harness.activitiesByExternalId();
+    expect([...activity.keys()].length).toBe(2);
+    const b1 = [...harness.standIn.activities()].find((a) => a.externalCourseActivityId?.includes('b-1'));
+    expect(b1?.status).toBe('completed');
+    const records = await exportRecords();
+    expect(records.map((r) => [r.name, r.status, r.read])).toEqual([
+      ['daily/enrollments-2026-11-01.jsonl', 'done', 2],
+      ['daily/enrollments-2026-11-02.csv', 'done', 1],
+    ]);
+
+    // A second run reads nothing: both exports are done with these ETags.
+    const run2 = await harness.run();
+    expect(run2.counts.read).toBe(0);
+
+    // A replaced export (new ETag) is read again, and only that one.
+    await blobs.put('daily/enrollments-2026-11-01.jsonl', toJsonl([first, other, aWithdrawal({ enrollmentId: 'b-2', updatedAt: '2026-11-03T00:00:00.000Z' })]));
+    const run3 = await harness.run();
+    expect(run3.counts.read).toBe(3);
+    expect(run3.counts.deleted).toBe(1);
+  });
+
+  it('leaves an upload in progress, and a blob changed too recently, for a later run', async () => {
+    const e = anEnrollment({ enrollmentId: 'g-1' });
+    harness.addUsers([e]);
+    const commit = await blobs.stage('daily/2026-11-05.jsonl', toJsonl([e]));
+    const staged = await harness.run();
+    expect(staged.counts.read).toBe(0);
+    expect((await exportRecords()).map((r) => [r.status, r.error])).toEqual([['waiting', 'an upload is in progress (uncommitted blocks)']]);
+
+    await commit();
+    // Just written: with a settle time of an hour it is still "growing".
+    const young = await harness.run({}, { LMS_EXPORT_SETTLE_SECONDS: '3600' });
+    expect(young.counts.read).toBe(0);
+    const waiting = await exportRecords();
+    expect(waiting.map((r) => r.status)).toEqual(['waiting']);
+    expect(waiting[0]?.error).toMatch(/unchanged for 3600 s/);
+
+    const settled = await harness.run({}, { LMS_EXPORT_SETTLE_SECONDS: '0' });
+    expect(settled.counts.read).toBe(1);
+    expect((await exportRecords()).map((r) => r.status)).toEqual(['done']);
+  });
+
+  it('leaves a committed export whose replacement is being uploaded for a later run', async () => {
+    const e = anEnrollment({ enrollmentId: 'r-1' });
+    harness.addUsers([e]);
+    await blobs.put('daily/2026-11-05.jsonl', toJsonl([e]));
+    const commit = await blobs.stage('daily/2026-11-05.jsonl', toJsonl([e, anEnrollment({ enrollmentId: 'r-2' })]));
+    expect((await harness.run()).counts.read).toBe(0);
+    await commit();
+    expect((await harness.run()).counts.read).toBe(2);
+  });
+
+  it('waits for a marker when LMS_EXPORT_DONE_SUFFIX is set, and reads .gz exports', async () => {
+    const e = anEnrollment({ enrollmentId: 'z-1' });
+    harness.addUsers([e]);
+    await blobs.putGzip('daily/2026-11-06.csv.gz', toCsv([e]));
+    const env = { LMS_EXPORT_DONE_SUFFIX: '.done' };
+    expect((await harness.run({}, env)).counts.read).toBe(0);
+    await blobs.put('daily/2026-11-06.csv.gz.done', '');
+    const read = await harness.run({}, env);
+    expect(read.counts.read).toBe(1);
+    expect(read.counts.created).toBe(1);
+  });
+
+  it('records a corrupt export as failed and reads the next one', async () => {
+    const e = anEnrollment({ enrollmentId: 'c-1' });
+    harness.addUsers([e]);
+    await blobs.put('daily/2026-11-07.jsonl.gz', 'this is not gzip');
+    await blobs.put('daily/2026-11-08.jsonl', toJsonl([e]));
+    const run = await harness.run();
+    expect(run.counts.created).toBe(1);
+    const records = await exportRecords();
+    expect(records.map((r) => r.status)).toEqual(['failed', 'done']);
+    expect(records[0]?.error).toMatch(/gzip/);
+  });
+
+  it('in snapshot mode reads only the newest complete export and skips older unread ones', async () => {
+    const old = anEnrollment({ enrollmentId: 's-1', status: 'inProgress' });
+    const newer = anEnrollment({ enrollmentId: 's-1', status: 'completed', progressPercent: 100, completedAt: '2026-11-09T00:00:00.000Z', updatedAt: '2026-11-09T00:00:00.000Z' });
+    harness.addUsers([old]);
+    await blobs.put('daily/2026-11-08.jsonl', toJsonl([old]));
+    await blobs.put('daily/2026-11-09.jsonl', toJsonl([newer]));
+    const run = await harness.run({}, { LMS_EXPORT_MODE: 'snapshot' });
+    expect(run.counts.read).toBe(1);
+    expect((await exportRecords()).map((r) => [r.name, r.status])).toEqual([
+      ['daily/2026-11-08.jsonl', 'skipped'],
+      ['daily/2026-11-09.jsonl', 'done'],
+    ]);
+  });
+
+  it('reads one named blob, and refuses a URL that names neither an export nor a folder', async () => {
+    const e = anEnrollment({ enrollmentId: 'n-1' });
+    harness.addUsers([e]);
+    await blobs.put('one/export.jsonl', toJsonl([e]));
+    expect((await harness.run({}, { LMS_FILE_PATH: blobs.url('one/export.jsonl') })).counts.created).toBe(1);
+    expect(() => loadConfig({ ...harness.env, LMS_FILE_PATH: blobs.url('one/export.txt') }, { cwd: harness.dir })).toThrow(/LMS_FILE_PATH/);
+  });
+});
