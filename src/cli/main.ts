@@ -6,6 +6,7 @@ import { commandPath, type CommandContext, type CommandRegistration } from './co
 import { registerCursor } from './cursorCommand.js';
 import { registerDeadLetters } from './deadLettersCommand.js';
 import { registerDoctor } from './doctorCommand.js';
+import { registerExports } from './exportsCommand.js';
 import { EXIT, UsageError, type CliIo } from './io.js';
 import { registerProvider } from './providerCommand.js';
 import { registerQuarantine } from './quarantineCommand.js';
@@ -34,6 +35,7 @@ export const COMMANDS: readonly CommandRegistration[] = [
   registerQuarantine,
   registerProvider,
   registerDoctor,
+  registerExports,
 ];
 
 const FOOTER = `

@@ -138,4 +138,50 @@ describe('exports in Azure Blob Storage (Azurite)', () => {
     expect((await harness.run({}, { LMS_FILE_PATH: blobs.url('one/export.jsonl') })).counts.created).toBe(1);
     expect(() => loadConfig({ ...harness.env, LMS_FILE_PATH: blobs.url('one/export.txt') }, { cwd: harness.dir })).toThrow(/LMS_FILE_PATH/);
   });
+
+  it('lists the exports seen (viva-sync exports list) and reads a finished one again on request (exports reprocess)', async () => {
+    const e = anEnrollment({ enrollmentId: 'p-1' });
+    harness.addUsers([e]);
+    await blobs.put('daily/2026-11-10.jsonl', toJsonl([e]));
+    await blobs.put('daily/2026-11-11.jsonl.gz', 'not gzip');
+    await harness.run();
+
+    const listed = await harness.cli(['exports', 'list', '--json']);
+    expect(listed.code).toBe(0);
+    const exports = (JSON.parse(listed.stdout) as { exports: ExportRecord[] }).exports;
+    expect(exports.map((r) => [r.name, r.status, r.read])).toEqual([
+      ['daily/2026-11-10.jsonl', 'done', 1],
+      ['daily/2026-11-11.jsonl.gz', 'failed', 0],
+    ]);
+    const text = await harness.cli(['exports', 'list']);
+    expect(text.stdout).toContain('daily/2026-11-10.jsonl  done by run');
+    expect(text.stdout).toMatch(/not a readable gzip file/);
+
+    expect((await harness.run()).counts.read).toBe(0);
+    const reprocess = await harness.cli(['exports', 'reprocess', 'daily/2026-11-10.jsonl']);
+    expect(reprocess.code).toBe(0);
+    expect((await exportRecords()).find((r) => r.name === 'daily/2026-11-10.jsonl')?.status).toBe('requeued');
+    expect((await harness.run()).counts.read).toBe(1);
+    expect((await exportRecords()).find((r) => r.name === 'daily/2026-11-10.jsonl')?.status).toBe('done');
+
+    const unknown = await harness.cli(['exports', 'reprocess', 'daily/nope.jsonl']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/no export named/);
+  });
+
+  it('resumes an export from the cursor when a run stopped inside it', async () => {
+    const records = Array.from({ length: 5 }, (_, i) => anEnrollment({ enrollmentId: `m-${i}`, updatedAt: `2026-11-0${i + 1}T00:00:00.000Z` }));
+    harness.addUsers(records);
+    await blobs.put('daily/2026-11-12.jsonl', toJsonl(records));
+    // Stopped (Ctrl-C, host timeout) once the first page is checkpointed: the run stops inside the export.
+    const controller = new AbortController();
+    await harness.run({ pageSize: 2, abortSignal: controller.signal, onProgress: (p) => p.pages >= 1 && controller.abort() }).catch(() => undefined);
+    expect((await exportRecords()).map((r) => r.status)).toEqual(['reading']);
+    const rest = await harness.run({ pageSize: 2 });
+    expect(rest.status).toBe('succeeded');
+    // Resumed from the cursor (inclusive): not the whole export again.
+    expect(rest.counts.read).toBeLessThan(5);
+    expect((await exportRecords()).map((r) => r.status)).toEqual(['done']);
+    expect(harness.standIn.activities().length).toBe(5);
+  });
 });
