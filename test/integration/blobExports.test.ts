@@ -6,6 +6,8 @@ import { SyncHarness } from '../support/syncHarness.js';
 import { loadConfig } from '../../src/config/loadConfig.js';
 import { createExportStore, type ExportRecord } from '../../src/state/exportStore.js';
 import { tableConnectionOf } from '../../src/state/httpState.js';
+import { runExportLandedPass } from '../../src/sync/exportLanded.js';
+import { silentLogger } from '../../src/sync/logger.js';
 
 describe('exports in Azure Blob Storage (Azurite)', () => {
   let harness: SyncHarness;
@@ -183,5 +185,25 @@ describe('exports in Azure Blob Storage (Azurite)', () => {
     expect(rest.counts.read).toBeLessThan(5);
     expect((await exportRecords()).map((r) => r.status)).toEqual(['done']);
     expect(harness.standIn.activities().length).toBe(5);
+  });
+
+  it('starts a pass when an export lands (Event Grid), once the blob has settled, and ignores other blobs', async () => {
+    const e = anEnrollment({ enrollmentId: 'l-1' });
+    harness.addUsers([e]);
+    await blobs.put('daily/2026-11-13.jsonl', toJsonl([e]));
+    const waits: number[] = [];
+    const options = { logger: silentLogger, env: harness.env, appRoot: harness.dir, sleep: (ms: number) => { waits.push(ms); return Promise.resolve(); } };
+    const landed = (path: string, eventTime = new Date().toISOString()) => ({ eventType: 'Microsoft.Storage.BlobCreated', eventTime, url: blobs.url(path) });
+    expect(await runExportLandedPass(landed('other/2026-11-13.jsonl'), options)).toBeUndefined();
+    expect(await runExportLandedPass({ ...landed('daily/2026-11-13.jsonl'), eventType: 'Microsoft.Storage.BlobDeleted' }, options)).toBeUndefined();
+    const summary = await runExportLandedPass(landed('daily/2026-11-13.jsonl'), options);
+    expect(summary?.status).toBe('succeeded');
+    expect(summary?.counts.created).toBe(1);
+    expect(waits).toEqual([]);
+    // With a settle time, a fresh event (5 s old by this clock) waits for the rest of it before the pass.
+    const now = Date.now();
+    await runExportLandedPass(landed('daily/2026-11-13.jsonl', new Date(now - 5_000).toISOString()), { ...options, env: { ...harness.env, LMS_EXPORT_SETTLE_SECONDS: '20' }, now: () => now });
+    expect(waits).toHaveLength(1);
+    expect(waits[0]).toBe(15_000);
   });
 });
