@@ -56,9 +56,33 @@ param vivaProviderId string = ''
 @description('SYNC_SCHEDULE: NCRONTAB of the timer, UTC, six fields. Empty: every 15 minutes.')
 param syncSchedule string = ''
 
-@allowed(['xapi', 'oneroster', 'canvas', 'moodle'])
-@description('LMS_ADAPTER. The file adapter reads a local export and is for the viva-sync command line, not for Azure.')
+@allowed(['file', 'xapi', 'oneroster', 'canvas', 'moodle'])
+@description('LMS_ADAPTER. file: exports dropped in Blob Storage (LMS_FILE_PATH, or the SFTP drop with enableSftpDrop); the others: an LMS API.')
 param lmsAdapter string
+
+@description('LMS_FILE_PATH: for LMS_ADAPTER=file, a Blob Storage URL, a blob or a folder ending in / (README "Exports in Blob Storage"). Empty with enableSftpDrop: the drop\'s lms-exports container.')
+param lmsFilePath string = ''
+
+@description('LMS_MAPPING_PATH: for LMS_ADAPTER=file, a column map in the deployed folder (relative to the app root), for a vendor export. Empty: the canonical format.')
+param lmsMappingPath string = ''
+
+@description('LMS_EXPORT_SETTLE_SECONDS: a blob is read once unchanged this long. Empty: 30.')
+param lmsExportSettleSeconds string = ''
+
+@description('LMS_EXPORT_DONE_SUFFIX: read an export only once the marker <name><suffix> exists (e.g. .done). Empty: no marker.')
+param lmsExportDoneSuffix string = ''
+
+@description('Create the SFTP drop: a separate storage account (hierarchical namespace, SFTP) with the container lms-exports and an SSH-key local user for the LMS (docs/deploy.md).')
+param enableSftpDrop bool = false
+
+@description('With enableSftpDrop: the LMS\'s SSH public key (one line, ssh-ed25519 or ssh-rsa).')
+param sftpPublicKey string = ''
+
+@description('With enableSftpDrop: the SFTP local user the LMS connects as.')
+param sftpUserName string = 'lms'
+
+@description('With enableSftpDrop: subscribe the exportLanded function to new exports (set it once `azd deploy` has deployed the code; until then the timer reads new exports).')
+param exportEventsSubscribe bool = false
 
 @description('LMS_BASE_URL: the LMS API root (https).')
 param lmsBaseUrl string = ''
@@ -183,7 +207,7 @@ param syncQueueName string = ''
 @description('SYNC_CATALOG: all (every course the LMS lists becomes Viva Learning content) or enrolled (only courses with enrollments). Empty: all, where the adapter can list courses.')
 param syncCatalog string = ''
 
-@description('LMS_CATALOG_PATH: for LMS_ADAPTER=file, the course catalog export (.jsonl or .csv). Empty: no catalog.')
+@description('LMS_CATALOG_PATH: for LMS_ADAPTER=file, the course catalog export (.jsonl or .csv), in the same forms as LMS_FILE_PATH (a Blob Storage URL: a blob, or a folder whose newest complete export is read). Empty: no catalog.')
 param lmsCatalogPath string = ''
 
 @allowed(['', 'changes', 'snapshot'])
@@ -202,6 +226,10 @@ var tags = { 'azd-env-name': environmentName }
 var functionAppName = 'func-${resourceToken}'
 var deploymentContainerName = 'app-package-${take(functionAppName, 32)}-${take(toLower(uniqueString(functionAppName, resourceToken)), 7)}'
 var tablePrefix = empty(syncTablePrefix) ? 'vivasync' : syncTablePrefix
+var exportDropName = 'stdrop${resourceToken}'
+var exportContainerName = 'lms-exports'
+// LMS_FILE_PATH: as given, else (with the SFTP drop) every export in the drop's container.
+var exportFilePath = !empty(lmsFilePath) ? lmsFilePath : (enableSftpDrop ? 'https://${exportDropName}.blob.${environment().suffixes.storage}/${exportContainerName}/' : '')
 
 // Settings whose value is a Key Vault reference: the secrets passed now, plus those set by hand.
 var providedSecrets = [
@@ -275,6 +303,10 @@ module api 'app/api.bicep' = {
     vivaProviderId: vivaProviderId
     syncSchedule: syncSchedule
     lmsAdapter: lmsAdapter
+    lmsFilePath: exportFilePath
+    lmsMappingPath: lmsMappingPath
+    lmsExportSettleSeconds: lmsExportSettleSeconds
+    lmsExportDoneSuffix: lmsExportDoneSuffix
     lmsBaseUrl: lmsBaseUrl
     lmsClientId: lmsClientId
     lmsTokenUrl: lmsTokenUrl
@@ -326,6 +358,37 @@ module rbac 'app/rbac.bicep' = {
   }
 }
 
+// The SFTP drop and the event that starts a pass when an export lands (LMS_ADAPTER=file).
+module exportDrop 'app/exportDrop.bicep' = if (enableSftpDrop) {
+  name: 'exportDrop'
+  scope: rg
+  params: {
+    name: exportDropName
+    location: location
+    tags: tags
+    containerName: exportContainerName
+    sftpUserName: sftpUserName
+    sftpPublicKey: sftpPublicKey
+    appPrincipalId: api.outputs.principalId
+  }
+}
+
+module exportEvents 'app/exportEvents.bicep' = if (enableSftpDrop) {
+  name: 'exportEvents'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    storageAccountName: exportDropName
+    containerName: exportContainerName
+    functionAppName: api.outputs.name
+    subscribe: exportEventsSubscribe
+  }
+  dependsOn: [
+    exportDrop
+  ]
+}
+
 // Outputs become azd environment values (`azd env get-values`).
 output AZURE_LOCATION string = location
 output AZURE_TENANT_ID string = tenant().tenantId
@@ -340,3 +403,5 @@ output AZURE_KEY_VAULT_ENDPOINT string = keyVault.outputs.uri
 output AZURE_LOG_ANALYTICS_WORKSPACE_NAME string = monitoring.outputs.logAnalyticsName
 output APPLICATIONINSIGHTS_NAME string = monitoring.outputs.applicationInsightsName
 output APPLICATIONINSIGHTS_CONNECTION_STRING string = monitoring.outputs.connectionString
+output LMS_EXPORT_SFTP_HOST string = enableSftpDrop ? '${exportDropName}.blob.${environment().suffixes.storage}' : ''
+output LMS_EXPORT_SFTP_LOGIN string = enableSftpDrop ? '${exportDropName}.${sftpUserName}' : ''

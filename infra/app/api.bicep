@@ -40,6 +40,10 @@ param instanceMemoryMB int
 param vivaProviderId string
 param syncSchedule string
 param lmsAdapter string
+param lmsFilePath string
+param lmsMappingPath string
+param lmsExportSettleSeconds string
+param lmsExportDoneSuffix string
 param lmsBaseUrl string
 param lmsClientId string
 param lmsTokenUrl string
@@ -161,6 +165,10 @@ var syncSettings = {
   GRAPH_BATCH_SIZE: graphBatchSize
   GRAPH_REQUEST_TIMEOUT_SECONDS: graphRequestTimeoutSeconds
   LMS_ADAPTER: lmsAdapter
+  LMS_FILE_PATH: lmsFilePath
+  LMS_MAPPING_PATH: lmsMappingPath
+  LMS_EXPORT_SETTLE_SECONDS: lmsExportSettleSeconds
+  LMS_EXPORT_DONE_SUFFIX: lmsExportDoneSuffix
   LMS_BASE_URL: lmsBaseUrl
   LMS_CLIENT_ID: lmsClientId
   LMS_TOKEN_URL: lmsTokenUrl

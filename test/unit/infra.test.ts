@@ -27,15 +27,14 @@ const MAIN_BICEP = 'infra/main.bicep';
 const MAIN_PARAMETERS = 'infra/main.parameters.json';
 const SETTINGS_SOURCE = 'src/config/loadConfig.ts (SETTING_NAMES) or src/lms/settingNames.ts (ADAPTER_SETTING_NAMES)';
 const THIS_TEST = 'test/unit/infra.test.ts';
-const BICEP_FILES = ['infra/main.bicep', 'infra/app/api.bicep', 'infra/app/storage.bicep', 'infra/app/rbac.bicep', 'infra/app/monitoring.bicep', 'infra/app/keyvault.bicep'];
+const BICEP_FILES = ['infra/main.bicep', 'infra/app/api.bicep', 'infra/app/storage.bicep', 'infra/app/rbac.bicep', 'infra/app/monitoring.bicep', 'infra/app/keyvault.bicep', 'infra/app/exportDrop.bicep', 'infra/app/exportEvents.bicep'];
 
 /**
  * Settings the code reads that the Bicep deliberately does not set, each with the reason. A
  * setting added to SETTING_NAMES must go into infra/app/api.bicep or here.
  */
 const NOT_IN_BICEP: Readonly<Record<string, string>> = {
-  LMS_FILE_PATH: 'names a file on the machine that runs the sync: the file adapter is for the viva-sync command line, the deployed app uses an API adapter',
-  LMS_MAPPING_PATH: 'a local column-map file for the file adapter, which the deployed app does not use',
+  LMS_EXPORT_SPOOL_DIR: "where exports are copied before they are read: the instance's temp folder, the default, is the right place in Azure",
   GRAPH_BASE_URL: 'the Viva Learning APIs exist only in the global cloud, whose root is the default; other values are for local simulators',
   AZURE_TENANT_ID: 'only for GRAPH_AUTH=client-secret; the deployed app calls Graph as its managed identity',
   AZURE_CLIENT_ID: 'would point the managed-identity credential (and DefaultAzureCredential) at a user-assigned identity; this deployment uses the system-assigned one',
@@ -373,7 +372,7 @@ describe('Bicep structure (no compiler here: text checks only)', () => {
   it('wires every module: the file exists, its params are passed, its outputs are declared', () => {
     const main = read(MAIN_BICEP);
     const modules = modulesOf(MAIN_BICEP, main);
-    expect(modules.map((m) => m.symbol).sort()).toEqual(['api', 'keyVault', 'monitoring', 'rbac', 'storage']);
+    expect(modules.map((m) => m.symbol).sort()).toEqual(['api', 'exportDrop', 'exportEvents', 'keyVault', 'monitoring', 'rbac', 'storage']);
     const problems: string[] = [];
     for (const m of modules) {
       if (!existsSync(join(ROOT, m.path))) {
@@ -436,6 +435,27 @@ describe('Bicep structure (no compiler here: text checks only)', () => {
     const list = /var tableSuffixes = \[([^\]]*)\]/.exec(storage)?.[1] ?? '';
     const suffixes = [...list.matchAll(/'(\w+)'/g)].map((m) => m[1]);
     expect(suffixes.sort(), 'infra/app/storage.bicep tableSuffixes must equal TABLE_SUFFIXES in src/state/tableState.ts').toEqual(Object.values(TABLE_SUFFIXES).sort());
+  });
+
+  it('exportDrop.bicep: an SFTP account (hierarchical namespace) whose SSH-key user may only write and list lms-exports; the app reads it', () => {
+    const drop = read('infra/app/exportDrop.bicep');
+    for (const line of [/isHnsEnabled: true/, /isSftpEnabled: true/, /isLocalUserEnabled: true/, /allowSharedKeyAccess: false/, /hasSshKey: true/, /hasSshPassword: false/, /homeDirectory: containerName/, /sshAuthorizedKeys:/]) expect(drop).toMatch(line);
+    expect(/permissions: '(\w+)'/.exec(drop)?.[1], 'the LMS creates, writes and lists; it never deletes').toBe('rcwl');
+    expect(drop).toContain("'2a2b9908-6ea1-4ae2-8e65-a410df84e7d1'"); // Storage Blob Data Reader
+    const main = read(MAIN_BICEP);
+    expect(main).toMatch(/module exportDrop 'app\/exportDrop.bicep' = if \(enableSftpDrop\)/);
+    expect(main).toMatch(/var exportContainerName = 'lms-exports'/);
+  });
+
+  it('exportEvents.bicep: BlobCreated events of the exports container go to the exportLanded function, by resource id', () => {
+    const events = read('infra/app/exportEvents.bicep');
+    expect(events).toMatch(/Microsoft.EventGrid\/systemTopics@/);
+    expect(events).toMatch(/topicType: 'Microsoft.Storage.StorageAccounts'/);
+    expect(events).toMatch(/endpointType: 'AzureFunction'/);
+    expect(events).toContain("resourceId: '${functionApp.id}/functions/exportLanded'");
+    expect(events).toContain("'Microsoft.Storage.BlobCreated'");
+    expect(events).toContain("subjectBeginsWith: '/blobServices/default/containers/${containerName}/'");
+    expect(read('functions/exportLanded.ts')).toMatch(/app\.eventGrid\('exportLanded'/);
   });
 
   it('rbac.bicep grants each role from a list, with the right role definition id', () => {
