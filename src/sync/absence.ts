@@ -42,6 +42,8 @@ export async function* withAbsentWithdrawals(listing: PagedChanges, pages: Async
     yield page;
   }
   // Only here once the consumer asked past the last page: the listing was read to its end.
+  // A listing may learn only as it reads that it is not complete after all (an export folder with no new snapshot).
+  if (listing.complete !== true) return;
   if (unidentified > 0) {
     options.logger.warn('The complete listing had records without an enrollment id; no withdrawal is inferred from absence this run', { runId: options.runId, records: unidentified });
     return;

@@ -19,10 +19,10 @@ export function trackExports(adapter: LmsAdapter, store: ExportStore, runId: str
       const record = (root: string, object: ExportObject, status: ExportStatus, extra: Partial<ExportRecord> = {}): Promise<void> =>
         store.put({ root, name: object.name, etag: object.etag, size: object.size, lastModified: object.lastModified, status, updatedAt: new Date().toISOString(), runId, ...extra }, signal);
 
-      let inner: PagedChanges | undefined;
+      // Made now: whether the listing is complete is asked before its first page.
+      const inner = adapter.listChanges(options);
       async function* byPage(settings: PageSettings = {}): AsyncGenerator<ChangePage> {
         let reading: { name: string; etag: string; read: number; invalid: number } | undefined;
-        inner = adapter.listChanges(options);
         for await (const page of inner.byPage(settings)) {
           const info = page.export;
           if (info === undefined) {
@@ -55,7 +55,7 @@ export function trackExports(adapter: LmsAdapter, store: ExportStore, runId: str
         for await (const page of byPage()) yield* page.items;
       }
       const listing = Object.assign(items(), { byPage });
-      return Object.defineProperty(listing, 'complete', { get: () => inner?.complete, enumerable: true });
+      return Object.defineProperty(listing, 'complete', { get: () => inner.complete, enumerable: true });
     },
   };
 }

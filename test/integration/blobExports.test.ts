@@ -133,6 +133,21 @@ describe('exports in Azure Blob Storage (Azurite)', () => {
     ]);
   });
 
+  it('in snapshot mode withdraws what a new complete export no longer holds, and nothing when no new export came', async () => {
+    const kept = anEnrollment({ enrollmentId: 'w-1' });
+    const dropped = anEnrollment({ enrollmentId: 'w-2', learner: { id: 'u3', upn: 'lee.gu@contoso.example', email: 'lee.gu@contoso.example' } });
+    harness.addUsers([kept, dropped]);
+    const env = { LMS_EXPORT_MODE: 'snapshot' };
+    await blobs.put('daily/2026-11-20.jsonl', toJsonl([kept, dropped]));
+    expect((await harness.run({}, env)).counts.created).toBe(2);
+    // Nothing new: the listing is not complete, nobody is withdrawn.
+    expect((await harness.run({}, env)).counts.deleted).toBe(0);
+    await blobs.put('daily/2026-11-21.jsonl', toJsonl([kept]));
+    const next = await harness.run({}, env);
+    expect(next.counts.deleted).toBe(1);
+    expect(harness.standIn.activities().map((a) => a.externalCourseActivityId).join()).not.toContain('w-2');
+  });
+
   it('reads one named blob, and refuses a URL that names neither an export nor a folder', async () => {
     const e = anEnrollment({ enrollmentId: 'n-1' });
     harness.addUsers([e]);

@@ -58,12 +58,13 @@ export function createExportsAdapter(options: ExportsAdapterOptions): LmsAdapter
   return {
     name: 'file',
     listChanges: (listOptions: ListChangesOptions = {}): PagedChanges => {
-      const state = { complete: false };
+      // Snapshot mode: possibly complete until the listing finds no new snapshot to read whole.
+      const state = { complete: options.mode === 'snapshot' };
       const byPage = (settings: PageSettings = {}): AsyncGenerator<ChangePage> => listPages(options, listOptions, settings, state);
       async function* items(): AsyncGenerator<SourceItem> {
         for await (const page of byPage()) yield* page.items;
       }
-      // Snapshot mode: complete (an enrollment it does not name is withdrawn) only once a new snapshot was read whole.
+      // Snapshot mode: complete (an enrollment it does not name is withdrawn) only when a new snapshot is read whole.
       return Object.defineProperty(Object.assign(items(), { byPage }), 'complete', { get: () => state.complete, enumerable: true });
     },
     getEnrollment: (enrollmentId, getOptions = {}) => getEnrollment(options, enrollmentId, getOptions),
@@ -130,6 +131,7 @@ async function* listPages(options: ExportsAdapterOptions, listOptions: ListChang
   const root = options.source.root;
   const { read, passed } = await planExports(options, listOptions.cursor, signal);
   const resume = parseCursor(listOptions.cursor);
+  if (read.length === 0) state.complete = false;
   let cursor = listOptions.cursor;
   let plan: Pick<ExportPageInfo, 'passed'> = passed.length > 0 ? { passed } : {};
   const page = (items: readonly SourceItem[], info: Omit<ExportPageInfo, 'root'>): ChangePage => {
@@ -142,6 +144,7 @@ async function* listPages(options: ExportsAdapterOptions, listOptions: ListChang
     try {
       spooled = await options.source.spool(object, signal);
     } catch (err) {
+      state.complete = false;
       if (err instanceof ExportContentError) {
         yield page([], { object, last: true, failed: err.message });
         continue;
@@ -164,11 +167,11 @@ async function* listPages(options: ExportsAdapterOptions, listOptions: ListChang
       });
       // A run that stopped inside this very version resumes it; any other export is read whole.
       const at = resume !== undefined && resume.export === object.name && resume.etag === object.etag ? resume.at : undefined;
+      if (at !== undefined) state.complete = false;
       const pages = inner.listChanges({ ...(at !== undefined ? { cursor: at } : {}), ...signal }).byPage(settings.maxPageSize !== undefined ? { maxPageSize: settings.maxPageSize } : {});
       for await (const innerPage of pages) {
         cursor = formatCursor({ export: object.name, etag: object.etag, ...(innerPage.cursor !== undefined ? { at: innerPage.cursor } : {}) });
         const last = innerPage.continuationToken === undefined;
-        if (last && at === undefined && options.mode === 'snapshot') state.complete = true;
         yield page(innerPage.items, { object, last });
       }
     } finally {
