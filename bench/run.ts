@@ -38,6 +38,8 @@ const { values: args } = parseArgs({
     'max-runs': { type: 'string', default: '50' },
     mode: { type: 'string', default: 'inline' },
     workers: { type: 'string', default: '1,2,4' },
+    // --mode webhook: processes started this many times each, without and with the start-up warm-up.
+    'webhook-runs': { type: 'string', default: '5' },
   },
 });
 
@@ -153,6 +155,13 @@ async function main(): Promise<void> {
   };
   console.error(`bench: ${N} records, latency ${latencyMs} ms, rate limit ${rate > 0 ? `${rate}/s` : 'none'}, 429 ${throttleRate * 100}%, 503 ${unavailableRate * 100}%, batch ${args.batch}, concurrency ${args.concurrency}, provider new: ${args['provider-new']}, budget ${args.budget === '0' ? 'none' : `${args.budget} s`}`);
 
+  if (args.mode === 'webhook') {
+    await webhookBench(env, dir, standIn, tenant.provider, Number(args['webhook-runs']));
+    await standIn.stop();
+    await azurite.stop();
+    rmSync(dir, { recursive: true, force: true });
+    return;
+  }
   if (args.mode === 'queue') {
     await queueBench(env, dir, standIn, tenant.provider, records.length);
     await standIn.stop();
@@ -319,6 +328,58 @@ async function queueBench(base: Record<string, string>, dir: string, standIn: Gr
       'wall s': (wallMs / 1000).toFixed(1),
     });
     console.error(`  queue mode, ${w} workers: done in ${(wallMs / 1000).toFixed(1)} s`);
+  }
+  console.table(rows);
+  console.log(JSON.stringify({ args, rows }));
+}
+
+/**
+ * `--mode webhook`: the first webhook after a cold start, timed from the handler's call to the
+ * stand-in's first Graph request and to the activity's write, in fresh processes without and with
+ * the start-up warm-up (functions/warmUp.ts); the second webhook of each process is the warm one.
+ * The tables exist already (a first process made them), as they do after a deployment's first start.
+ */
+async function webhookBench(base: Record<string, string>, dir: string, standIn: GraphStandIn, provider: ReturnType<typeof sandboxTenant>['provider'], runs: number): Promise<void> {
+  const providerId = stableGuid(`bench webhook ${randomBytes(4).toString('hex')}`);
+  standIn.addProvider({ ...provider, id: providerId, displayName: 'Webhook bench' });
+  const exportPath = join(dir, 'webhook.jsonl');
+  const records = generate(4 * runs + 2, '2026-10-05').map((r) => ({ ...r, enrollmentId: `hook-${r.enrollmentId}` }));
+  writeFileSync(exportPath, `${records.map((r) => JSON.stringify(r)).join('\n')}\n`);
+  const env = { ...base, VIVA_PROVIDER_ID: providerId, LMS_FILE_PATH: exportPath, SYNC_TABLE_PREFIX: `w${randomBytes(4).toString('hex')}`, WEBHOOK_SECRET: `whsec_${randomBytes(32).toString('base64')}` };
+  interface Sent { readonly calledAt: number; readonly status: number; readonly ms: number }
+  interface Report { readonly warmUpMs?: number; readonly first: Sent; readonly second: Sent }
+  const timeTo = (sent: Sent): { graph: number; write: number } => {
+    const after = standIn.requests().filter((r) => r.at >= sent.calledAt);
+    const write = after.find((r) => r.method === 'POST' && r.path.includes('learningCourseActivities'));
+    return { graph: (after[0]?.at ?? NaN) - sent.calledAt, write: (write?.at ?? NaN) - sent.calledAt };
+  };
+  let next = 0;
+  const ids = (): string => [records[next++]?.enrollmentId ?? '', records[next++]?.enrollmentId ?? ''].join(',');
+  await runJsonChild<Report>('dist/bench/webhookChild.js', [], { env: { ...env, BENCH_WEBHOOK_IDS: ids() }, cwd: dir });
+  const rows = [];
+  for (const mode of ['cold start', 'cold start + warm-up'] as const) {
+    const firsts: { graph: number; write: number; handler: number }[] = [];
+    const seconds: { graph: number; write: number; handler: number }[] = [];
+    const warmUps: number[] = [];
+    for (let i = 0; i < runs; i += 1) {
+      standIn.resetStats();
+      const report = await runJsonChild<Report>('dist/bench/webhookChild.js', mode === 'cold start' ? [] : ['--warm-up'], { env: { ...env, BENCH_WEBHOOK_IDS: ids() }, cwd: dir });
+      if (report.first.status !== 200 || report.second.status !== 200) console.error(`  webhook answered ${report.first.status}, ${report.second.status}`);
+      firsts.push({ ...timeTo(report.first), handler: report.first.ms });
+      seconds.push({ ...timeTo(report.second), handler: report.second.ms });
+      if (report.warmUpMs !== undefined) warmUps.push(report.warmUpMs);
+    }
+    const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
+    rows.push({
+      process: mode,
+      runs,
+      'first: ms to Graph': median(firsts.map((f) => f.graph)),
+      'first: ms to the write': median(firsts.map((f) => f.write)),
+      'first: handler ms': median(firsts.map((f) => f.handler)),
+      'second: ms to Graph': median(seconds.map((f) => f.graph)),
+      'second: ms to the write': median(seconds.map((f) => f.write)),
+      'warm-up ms': warmUps.length === 0 ? '-' : median(warmUps),
+    });
   }
   console.table(rows);
   console.log(JSON.stringify({ args, rows }));

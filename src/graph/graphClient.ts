@@ -43,10 +43,14 @@ export interface GraphClientOptions {
  */
 export function createGraphClient(options: GraphClientOptions): Client {
   const origin = new URL(options.baseUrl).origin;
-  // Tokens are for Graph itself; a simulator accepts whatever its static token is.
-  const scope = origin === 'https://graph.microsoft.com' ? 'https://graph.microsoft.com/.default' : `${origin}/.default`;
   return Client.initWithMiddleware({
     baseUrl: `${options.baseUrl.replace(/\/+$/, '')}/`,
-    middleware: [new BearerTokenMiddleware(options.credential, scope, origin), new HTTPMessageHandler()],
+    middleware: [new BearerTokenMiddleware(options.credential, graphScope(options.baseUrl), origin), new HTTPMessageHandler()],
   });
+}
+
+/** The token scope for this Graph base URL. Tokens are for Graph itself; a simulator accepts whatever its static token is. */
+export function graphScope(baseUrl: string): string {
+  const origin = new URL(baseUrl).origin;
+  return origin === 'https://graph.microsoft.com' ? 'https://graph.microsoft.com/.default' : `${origin}/.default`;
 }

@@ -1,7 +1,9 @@
 import type { TokenCredential } from '@azure/core-auth';
 import { DefaultAzureCredential, ManagedIdentityCredential } from '@azure/identity';
 import type { Config } from '../config/loadConfig.js';
+import { createGraphCredential } from '../graph/credentials.js';
 import { gatewayFor, schedulerFor } from '../graph/fromConfig.js';
+import { graphScope } from '../graph/graphClient.js';
 import { createAdapter } from '../lms/createAdapter.js';
 import type { LmsAdapter } from '../lms/types.js';
 import type { EnrollmentRecord } from '../mapping/enrollment.js';
@@ -46,6 +48,11 @@ export interface SyncRunner {
   run(options?: SyncRunOptions): Promise<RunSummary>;
   /** The single-record path: these records only, same rules, cursor untouched. */
   runRecords(records: readonly EnrollmentRecord[], options?: Omit<SyncRunOptions, 'full'>): Promise<RunSummary>;
+  /**
+   * Readies what a first request would otherwise wait for, without a Graph request: the Graph
+   * token (cached by the runner's one credential) and the storage connection.
+   */
+  warmUp(options?: { readonly abortSignal?: AbortSignal }): Promise<void>;
 }
 
 /** The composition root shared by the CLI, the timer function and the sandbox. */
@@ -62,6 +69,8 @@ export async function openSync(config: Config, options: OpenSyncOptions): Promis
   const pageSink = config.mode === 'queue' ? await openPageSink(config, options.queueWait) : undefined;
   // One scheduler per process: what it learns of Graph's limits carries over from run to run.
   const scheduler = schedulerFor(config.graph);
+  // One credential per runner: it caches its token, so runs after the first do not fetch one.
+  const graphCredential = options.graphCredential ?? createGraphCredential(config.graph.auth);
   const lookups = lookupPolicyOf(createProviderDecisionStore({ connection, tablePrefix: config.tablePrefix }), options.logger);
 
   const throttleLog = everyFewSeconds((count: number, last: { statusCode: number; waitMs: number | undefined; operation: string }) =>
@@ -79,7 +88,7 @@ export async function openSync(config: Config, options: OpenSyncOptions): Promis
       const readOnly = readOnlyState(state);
       return { ...common, gateway: recorder, state: readOnly, dryRun: true, plannedCalls: () => recorder.calls, ...catalogFor(recorder, readOnly) };
     }
-    const gateway = gatewayFor(config, scheduler, options.graphCredential, {
+    const gateway = gatewayFor(config, scheduler, graphCredential, {
       ...(budget.deadline !== undefined ? { deadline: budget.deadline } : {}),
       onThrottled: throttleLog,
     });
@@ -109,6 +118,13 @@ export async function openSync(config: Config, options: OpenSyncOptions): Promis
     ...(exports !== undefined ? { exports } : {}),
     run: (runOptions: SyncRunOptions = {}) => run(runOptions),
     runRecords: (records, runOptions = {}) => syncRecords(depsFor(runOptions.dryRun === true), records, runOptions),
+    warmUp: async (warmOptions = {}) => {
+      await Promise.all([
+        graphCredential.getToken(graphScope(config.graph.baseUrl), warmOptions.abortSignal !== undefined ? { abortSignal: warmOptions.abortSignal } : {}),
+        // A read that opens the storage connection (and, with an identity, its token).
+        state.cursor.get(warmOptions.abortSignal !== undefined ? { abortSignal: warmOptions.abortSignal } : {}),
+      ]);
+    },
   };
 }
 
