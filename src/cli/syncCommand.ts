@@ -1,3 +1,4 @@
+import { formatCatalogLines } from './catalogSummary.js';
 import { Option, type Command } from 'commander';
 import { loadConfig } from '../config/loadConfig.js';
 import type { RunProgress } from '../sync/engine.js';
@@ -45,7 +46,7 @@ export async function sync(options: SyncCommandOptions = {}): Promise<RunSummary
 
 export function exitCodeOf(summary: RunSummary): number {
   if (summary.status === 'failed') return EXIT.failure;
-  return summary.counts.failed > 0 ? EXIT.deadLetters : EXIT.ok;
+  return summary.counts.failed > 0 || (summary.catalog?.failed ?? 0) > 0 ? EXIT.deadLetters : EXIT.ok;
 }
 
 export function formatSummary(summary: RunSummary): string {
@@ -55,6 +56,7 @@ export function formatSummary(summary: RunSummary): string {
     `  read ${c.read}, created ${c.created}, updated ${c.updated}, deleted ${c.deleted}, unchanged ${c.unchanged}, failed ${c.failed}`,
     `  cursor ${summary.cursor.before ?? '(none)'} -> ${summary.cursor.after ?? '(none)'}, ${(summary.durationMs / 1000).toFixed(1)} s`,
   ];
+  lines.push(...formatCatalogLines(summary.catalog));
   if (summary.graph !== undefined) lines.push(`  Graph: ${summary.graph.requests} requests, ${summary.graph.retries} retries, ${summary.graph.throttled} throttled`);
   if (c.failed > 0) lines.push('  Some records were dead-lettered: see `viva-sync status` for the reasons.');
   for (const call of summary.plannedCalls ?? []) lines.push(`  would ${call.method} ${call.operation}: ${call.target}`);

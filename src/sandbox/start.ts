@@ -22,6 +22,8 @@ export async function startSandbox(cwd: string): Promise<number> {
   // Any adapter can be tried by settings (e.g. against a stand-in from src/sandbox/lms/); the default is the example export.
   const adapter = process.env['LMS_ADAPTER'] ?? 'file';
   const exportPath = process.env['LMS_FILE_PATH'] ?? (adapter === 'file' ? 'examples/enrollments.csv' : undefined);
+  // The example export comes with its catalog: courses nobody is enrolled in, and one retired.
+  const catalogPath = process.env['LMS_CATALOG_PATH'] ?? (adapter === 'file' && process.env['LMS_FILE_PATH'] === undefined ? 'examples/catalog.csv' : undefined);
   const source = adapter === 'file' ? (exportPath ?? '') : `${adapter} at ${process.env['LMS_BASE_URL'] ?? exportPath ?? '(LMS_BASE_URL not set)'}`;
 
   const azurite = await startAzurite({ location: join(sandboxDir, 'azurite'), silent: true });
@@ -47,6 +49,7 @@ export async function startSandbox(cwd: string): Promise<number> {
       VIVA_PROVIDER_ID: tenant.provider.id,
       LMS_ADAPTER: adapter,
       ...(exportPath !== undefined ? { LMS_FILE_PATH: exportPath } : {}),
+      ...(catalogPath !== undefined ? { LMS_CATALOG_PATH: catalogPath } : {}),
       GRAPH_BASE_URL: graphUrl,
       GRAPH_AUTH: 'static-token',
       GRAPH_TOKEN: tenant.token,
@@ -73,7 +76,7 @@ export async function startSandbox(cwd: string): Promise<number> {
     process.stdout.write(
       [
         `Viva Learning stand-in now holds ${activities.length} course activities and ${standIn.contents().length} courses.`,
-        summary.counts.created + summary.counts.updated + summary.counts.deleted === 0 ? 'Nothing to change: Viva Learning already matches the export.' : 'Run `npm start` again: it will find nothing to change.',
+        summary.counts.created + summary.counts.updated + summary.counts.deleted + (summary.catalog?.created ?? 0) + (summary.catalog?.updated ?? 0) + (summary.catalog?.retired ?? 0) === 0 ? 'Nothing to change: Viva Learning already matches the export.' : 'Run `npm start` again: it will find nothing to change.',
         `State (Azurite, Table Storage) lives in ${relative(cwd, join(sandboxDir, 'azurite'))}/; the stand-in's data in ${relative(cwd, graphStatePath)}. Delete .sandbox/ to start over.`,
         '',
       ].join('\n'),

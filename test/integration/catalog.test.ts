@@ -56,10 +56,11 @@ describe('catalog sync (SYNC_CATALOG=all, LMS_CATALOG_PATH)', () => {
     const env = { LMS_CATALOG_PATH: catalogPath };
     const first = await harness.run({}, env);
     expect(first.status).toBe('succeeded');
-    expect(first.catalog).toMatchObject({ read: 4, created: 3, updated: 0, retired: 0, unchanged: 1, failed: 0, complete: true });
+    expect(first.catalog).toMatchObject({ read: 4, created: 3, updated: 0, retired: 1, unchanged: 0, failed: 0, complete: true });
     expect(first.counts).toMatchObject({ created: 2, failed: 0 });
-    // The retired course that Viva Learning never showed gets no content; the enrollment-only course gets its content from the enrollment.
-    expect(harness.standIn.contents().map((c) => c.externalId).sort()).toEqual(['course-1', 'course-2', 'course-3', 'course-x']);
+    // The retired course is written inactive; the enrollment-only course gets its content from the enrollment.
+    expect(harness.standIn.contents().map((c) => c.externalId).sort()).toEqual(['course-1', 'course-2', 'course-3', 'course-4', 'course-x']);
+    expect(content(harness, 'course-4')?.isActive).toBe(false);
     const one = content(harness, 'course-1');
     expect(one).toMatchObject({ title: 'Course 1', contributors: ['Grace Hopper', 'Alan Turing'], additionalTags: ['security', 'compliance'], skillTags: ['Phishing awareness'], format: 'Video', level: 'beginner', languageTag: 'de-DE', duration: 'PT45M', isActive: true });
     expect(content(harness, 'course-x')).toMatchObject({ title: 'Not in the catalog', isActive: true });
@@ -144,6 +145,16 @@ describe('catalog sync (SYNC_CATALOG=all, LMS_CATALOG_PATH)', () => {
     ).rejects.toThrow(/page 2/);
     expect(harness.standIn.stats().writes).toBe(0);
     expect(harness.standIn.contents().every((c) => c.isActive)).toBe(true);
+  });
+
+  it('an enrollment in a course the catalog lists as retired keeps the content inactive (and its history)', async () => {
+    harness = await SyncHarness.create();
+    harness.writeExport([anEnrollment({ enrollmentId: 'e1', learner, course: { id: 'course-9', title: 'Course 9', url: 'https://lms.example/c/9' }, status: 'completed', progressPercent: 100, completedAt: '2026-10-01T00:00:00.000Z', updatedAt: '2026-11-02T00:00:00.000Z' })]);
+    const path = writeCatalog(harness, [course(9, { active: false })]);
+    const summary = await harness.run({}, { LMS_CATALOG_PATH: path });
+    expect(summary.counts.created).toBe(1);
+    expect(content(harness, 'course-9')?.isActive).toBe(false);
+    expect(harness.activitiesByExternalId().get('e1')?.[0]?.learningContentId).toBe(content(harness, 'course-9')?.id);
   });
 
   it('SYNC_CATALOG=enrolled keeps the enrollment-only behaviour', async () => {

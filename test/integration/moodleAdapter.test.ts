@@ -224,8 +224,8 @@ describe('moodle adapter against the stand-in', () => {
     harness = await apiSyncHarness('moodle', m.baseUrl, m.token);
     addLearners(harness, emails);
     const first = await harness.run({ pageSize: 2 });
-    expect(first.catalog).toMatchObject({ created: 3, retired: 0, unchanged: 1, complete: true });
-    expect(harness.standIn.contents().map((c) => c.externalId).sort()).toEqual(['moodle:course:10', 'moodle:course:2', 'moodle:course:9']);
+    expect(first.catalog).toMatchObject({ created: 3, retired: 1, complete: true });
+    expect(harness.standIn.contents().map((c) => [c.externalId, c.isActive]).sort()).toEqual([['moodle:course:10', true], ['moodle:course:11', false], ['moodle:course:2', true], ['moodle:course:9', true]]);
 
     m.addCourse({ id: 10, fullname: 'Soon hidden', categoryid: 1, visible: 0, timemodified: T0 + 60 });
     const second = await harness.run({ pageSize: 2 });

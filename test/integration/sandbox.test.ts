@@ -19,13 +19,16 @@ describe('npm start (the sandbox on embedded defaults)', () => {
     const first = npmStart();
     expect(first.status, first.stderr).toBe(0);
     expect(first.stdout).toMatch(/read 302, created 294, updated 0, deleted 2, unchanged \d+, failed 4/);
-    expect(first.stdout).toContain('Viva Learning stand-in now holds 294 course activities and 25 courses.');
+    // examples/catalog.csv: the 25 enrolled courses, 4 that nobody is enrolled in, and one retired.
+    expect(first.stdout).toContain('catalog: read 30, content created 29, updated 0, retired 1, unchanged 0, failed 0');
+    expect(first.stdout).toContain('Viva Learning stand-in now holds 294 course activities and 30 courses.');
     expect(first.stderr).toContain('progressPercent 140 is outside 0..100');
     expect(existsSync(join(dir, '.sandbox', 'azurite'))).toBe(true);
 
     const second = npmStart();
     expect(second.status, second.stderr).toBe(0);
     expect(second.stdout).toMatch(/created 0, updated 0, deleted 0, unchanged \d+, failed 0/);
+    expect(second.stdout).toContain('catalog: read 30, content created 0, updated 0, retired 0, unchanged 30, failed 0');
     expect(second.stdout).toContain('Nothing to change');
     expect(second.stdout).toContain('294 course activities');
   });

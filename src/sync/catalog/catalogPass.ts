@@ -158,11 +158,8 @@ class CatalogPass {
         this.counts.unchanged += 1;
         continue;
       }
-      // A course retired before Viva Learning ever showed it needs no content at all.
-      if (!course.active && (known === undefined || known.active === false)) {
-        this.counts.unchanged += 1;
-        continue;
-      }
+      // A course listed as retired is written too (inactive): its enrollments' activities, and their
+      // completion history, need its content, and the enrollment pass must not create it active.
       const count = !course.active ? 'retired' : known === undefined ? 'created' : 'updated';
       work.push(this.write(course.id, body, fingerprint, count, course, position));
     }
