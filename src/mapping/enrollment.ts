@@ -74,16 +74,64 @@ const STATUSES: readonly EnrollmentStatus[] = ['notStarted', 'inProgress', 'comp
 const MAX_ID_LENGTH = 400;
 
 // A date-time with an explicit offset (or Z); a bare date is accepted as midnight UTC.
-const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2}))?$/;
+const ISO_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-](\d{2}):?(\d{2})))?$/;
+const MONTH_NAMES = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
 
-/** Parses an ISO 8601 date-time into canonical `toISOString()` form, or undefined. */
-export function normalizeDateTime(value: string): string | undefined {
+export type DateTimeCheck = { readonly ok: true; readonly iso: string } | { readonly ok: false; readonly reason: string };
+
+/**
+ * Reads an ISO 8601 date-time exactly: its calendar and clock fields must exist as written.
+ * JavaScript's date parsing rolls an impossible day into the next month (2026-02-30 becomes
+ * 2 March), which would silently move a learner's due date; such a value is refused instead.
+ */
+export function checkDateTime(value: string): DateTimeCheck {
   const trimmed = value.trim();
-  if (!ISO_DATE_TIME.test(trimmed)) return undefined;
+  const m = ISO_DATE_TIME.exec(trimmed);
+  if (m === null) return { ok: false, reason: 'is not an ISO 8601 date-time' };
+  const [year, month, day, hour, minute, second, offsetHours, offsetMinutes] = m.slice(1).map((part) => (part === undefined ? 0 : Number(part)));
+  if (month === undefined || month < 1 || month > 12) return { ok: false, reason: `is not a date: there is no month ${String(month)}` };
+  const daysInMonth = new Date(Date.UTC(year ?? 0, month, 0)).getUTCDate();
+  if (day === undefined || day < 1 || day > daysInMonth) return { ok: false, reason: `is not a date: ${MONTH_NAMES[month - 1] ?? ''} ${year} has ${daysInMonth} days` };
+  if ((hour ?? 0) > 23 || (minute ?? 0) > 59 || (second ?? 0) > 59) return { ok: false, reason: 'is not a time of day (hours 00-23, minutes and seconds 00-59)' };
+  if ((offsetHours ?? 0) > 23 || (offsetMinutes ?? 0) > 59) return { ok: false, reason: 'has an impossible UTC offset' };
   const ms = Date.parse(trimmed.length === 10 ? `${trimmed}T00:00:00Z` : trimmed.replace(' ', 'T'));
-  if (Number.isNaN(ms)) return undefined;
-  return new Date(ms).toISOString();
+  if (Number.isNaN(ms)) return { ok: false, reason: 'is not an ISO 8601 date-time' };
+  return { ok: true, iso: new Date(ms).toISOString() };
 }
+
+/** Parses an ISO 8601 date-time into canonical `toISOString()` form, or undefined (see checkDateTime). */
+export function normalizeDateTime(value: string): string | undefined {
+  const checked = checkDateTime(value);
+  return checked.ok ? checked.iso : undefined;
+}
+
+/**
+ * Why an id cannot be used as it is, or undefined. Ids are opaque: they are never trimmed or
+ * normalised, because " enr-1", "enr-1\t" and "enr-1" are different keys and a trimmed one may be
+ * another enrollment's. What no LMS means as part of an id is refused instead: control
+ * characters (a tab, a line break), invisible format characters (U+FEFF, the byte order mark an
+ * editor or a CSV export glues to the first value; zero-width spaces), line and paragraph
+ * separators, and broken UTF-16.
+ */
+export function idProblem(id: string): string | undefined {
+  if (id.length > MAX_ID_LENGTH) return `is longer than ${MAX_ID_LENGTH} characters`;
+  const bad = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/u.exec(id);
+  if (bad === null) return undefined;
+  const code = `U+${(bad[0].codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
+  const name = CHARACTER_NAMES[code];
+  return `contains ${code}${name !== undefined ? ` (${name})` : ''} at position ${bad.index + 1}: ids are used exactly as sent, never trimmed, and an invisible or control character would make it another id than the one the LMS shows`;
+}
+
+const CHARACTER_NAMES: Readonly<Record<string, string>> = {
+  'U+0009': 'a tab',
+  'U+000A': 'a line feed',
+  'U+000D': 'a carriage return',
+  'U+0000': 'a NUL',
+  'U+FEFF': 'a byte order mark',
+  'U+200B': 'a zero-width space',
+  'U+2028': 'a line separator',
+  'U+2029': 'a paragraph separator',
+};
 
 class Reasons {
   readonly list: string[] = [];
@@ -115,18 +163,24 @@ function readString(obj: Record<string, unknown>, field: string, reasons: Reason
   return value.trim();
 }
 
+/** An id exactly as sent (see idProblem): a number becomes its decimal text; nothing is trimmed. */
 function readId(obj: Record<string, unknown>, field: string, reasons: Reasons, required: boolean): string | undefined {
-  const value = readString(obj, field, reasons, required);
-  if (value !== undefined && value.length > MAX_ID_LENGTH) {
-    reasons.add(`${field} is longer than ${MAX_ID_LENGTH} characters`);
+  const value = obj[field.split('.').pop() ?? field];
+  if (!present(value)) {
+    if (required) reasons.add(`${field} is required`);
     return undefined;
   }
-  // eslint-disable-next-line no-control-regex
-  if (value !== undefined && /[\u0000-\u001f\u007f-\u009f]/.test(value)) {
-    reasons.add(`${field} contains control characters`);
+  const id = typeof value === 'number' && Number.isFinite(value) ? String(value) : value;
+  if (typeof id !== 'string') {
+    reasons.add(`${field} must be a string`);
     return undefined;
   }
-  return value;
+  const problem = idProblem(id);
+  if (problem !== undefined) {
+    reasons.add(`${field} ${problem}`);
+    return undefined;
+  }
+  return id;
 }
 
 function readEnum<T extends string>(obj: Record<string, unknown>, field: string, allowed: readonly T[], reasons: Reasons, required: boolean): T | undefined {
@@ -142,9 +196,12 @@ function readEnum<T extends string>(obj: Record<string, unknown>, field: string,
 function readDate(obj: Record<string, unknown>, field: string, reasons: Reasons, required: boolean): string | undefined {
   const value = readString(obj, field, reasons, required);
   if (value === undefined) return undefined;
-  const normalized = normalizeDateTime(value);
-  if (normalized === undefined) reasons.add(`${field} "${value}" is not an ISO 8601 date-time`);
-  return normalized;
+  const checked = checkDateTime(value);
+  if (!checked.ok) {
+    reasons.add(`${field} "${value}" ${checked.reason}`);
+    return undefined;
+  }
+  return checked.iso;
 }
 
 function readInteger(obj: Record<string, unknown>, field: string, min: number, max: number, reasons: Reasons): number | undefined {

@@ -1,4 +1,4 @@
-import { parseEnrollment, type EnrollmentRecord } from '../mapping/enrollment.js';
+import { idProblem, parseEnrollment, type EnrollmentRecord } from '../mapping/enrollment.js';
 
 /**
  * What a webhook says changed: always an enrollment id, and the canonical record when the body
@@ -15,7 +15,6 @@ export interface WebhookNotice {
 
 export type PayloadResult = { readonly ok: true; readonly notice: WebhookNotice } | { readonly ok: false; readonly reason: string };
 
-const MAX_ID_LENGTH = 400;
 /** Keys that a bare notice may carry besides the id; anything else means "this is a record". */
 const NOTICE_KEYS = new Set(['enrollmentId', 'updatedAt', 'changedAt', 'type', 'event']);
 
@@ -40,10 +39,11 @@ export function parseWebhookPayload(text: string): PayloadResult {
     eventType = parsed['type'];
   }
   const rawId = body['enrollmentId'];
-  const id = typeof rawId === 'number' && Number.isFinite(rawId) ? String(rawId) : typeof rawId === 'string' ? rawId.trim() : undefined;
-  if (id === undefined || id === '') return { ok: false, reason: 'the body names no enrollmentId' };
-  // eslint-disable-next-line no-control-regex
-  if (id.length > MAX_ID_LENGTH || /[\u0000-\u001f\u007f-\u009f]/.test(id)) return { ok: false, reason: `enrollmentId must be at most ${MAX_ID_LENGTH} printable characters` };
+  // Taken exactly as sent: a trimmed id could be another enrollment's (see idProblem).
+  const id = typeof rawId === 'number' && Number.isFinite(rawId) ? String(rawId) : typeof rawId === 'string' ? rawId : undefined;
+  if (id === undefined || id.trim() === '') return { ok: false, reason: 'the body names no enrollmentId' };
+  const problem = idProblem(id);
+  if (problem !== undefined) return { ok: false, reason: `enrollmentId ${problem}` };
   const extra = eventType === undefined ? { } : { eventType };
 
   const looksLikeNotice = Object.keys(body).every((k) => NOTICE_KEYS.has(k));

@@ -46,6 +46,45 @@ describe('parseEnrollment', () => {
     if (!result.ok) expect(result.reason).toContain(reason);
   });
 
+  it.each([
+    [{ updatedAt: '2025-02-29T10:00:00Z' }, 'updatedAt "2025-02-29T10:00:00Z" is not a date: February 2025 has 28 days'],
+    [{ dueAt: '2026-04-31T12:00:00Z' }, 'dueAt "2026-04-31T12:00:00Z" is not a date: April 2026 has 30 days'],
+    [{ dueAt: '2026-02-30T00:00:00Z' }, 'dueAt "2026-02-30T00:00:00Z" is not a date: February 2026 has 28 days'],
+    [{ assignedAt: '2026-13-01' }, 'assignedAt "2026-13-01" is not a date: there is no month 13'],
+    [{ completedAt: '2026-10-01T24:00:00Z', status: 'completed', progressPercent: 100 }, 'is not a time of day'],
+    [{ startedAt: '2026-10-01T10:60:00Z' }, 'is not a time of day'],
+    [{ updatedAt: '2026-10-01T10:00:00+25:00' }, 'has an impossible UTC offset'],
+  ])('refuses an impossible date %j rather than rolling it into the next month', (patch, reason) => {
+    const result = parseEnrollment({ ...base, ...patch });
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.reason).toContain(reason);
+  });
+
+  it('accepts the dates that do exist: a leap day, month ends, offsets', () => {
+    expect(valid({ ...base, dueAt: '2024-02-29T23:59:59Z' }).dueAt).toBe('2024-02-29T23:59:59.000Z');
+    expect(valid({ ...base, dueAt: '2026-04-30' }).dueAt).toBe('2026-04-30T00:00:00.000Z');
+    expect(valid({ ...base, dueAt: '2026-12-31T23:30:00-01:00' }).dueAt).toBe('2027-01-01T00:30:00.000Z');
+  });
+
+  it.each([
+    ['a byte order mark', '\uFEFFenr-1', 'U+FEFF (a byte order mark) at position 1'],
+    ['a trailing tab', 'enr-1\t', 'U+0009 (a tab) at position 6'],
+    ['a trailing newline', 'enr-1\n', 'U+000A (a line feed)'],
+    ['a zero-width space', 'enr\u200B-1', 'U+200B (a zero-width space)'],
+    ['a broken surrogate', 'enr-\uD800', 'U+D800'],
+  ])('refuses an id with %s instead of trimming it into another id', (_name, id, reason) => {
+    for (const patch of [{ enrollmentId: id }, { learner: { ...base.learner, id } }, { course: { ...base.course, id } }]) {
+      const result = parseEnrollment({ ...base, ...patch });
+      expect(result.ok).toBe(false);
+      if (!result.ok) expect(result.reason).toContain(reason);
+    }
+  });
+
+  it('keeps ids exactly as sent, spaces included', () => {
+    const e = valid({ ...base, enrollmentId: ' enr-1 ', course: { ...base.course, id: 'c 1 ' }, learner: { ...base.learner, id: 42 } });
+    expect([e.enrollmentId, e.course.id, e.learner.id]).toEqual([' enr-1 ', 'c 1 ', '42']);
+  });
+
   it('names every broken rule at once', () => {
     const result = parseEnrollment({ ...base, progressPercent: -1, status: 'x' });
     expect(result.ok).toBe(false);

@@ -36,6 +36,17 @@ describe('parseWebhookPayload', () => {
     expect(parseWebhookPayload('{"enrollmentId":"  "}')).toEqual({ ok: false, reason: 'the body names no enrollmentId' });
     expect(parseWebhookPayload(JSON.stringify({ enrollmentId: 'a\u0000b' })).ok).toBe(false);
   });
+
+  it.each([
+    ['a byte order mark', '\uFEFFenr-1', 'U+FEFF'],
+    ['a trailing tab', 'enr-1\t', 'U+0009'],
+    ['a trailing newline', 'enr-1\n', 'U+000A'],
+  ])('refuses an enrollmentId with %s rather than trimming it into enr-1', (_name, id, code) => {
+    for (const body of [{ enrollmentId: id }, { type: 'enrollment.changed', data: { enrollmentId: id } }, anEnrollment({ enrollmentId: id })]) {
+      const result = parseWebhookPayload(JSON.stringify(body));
+      expect(result).toMatchObject({ ok: false, reason: expect.stringContaining(`enrollmentId contains ${code}`) as unknown });
+    }
+  });
 });
 
 describe('parseResyncCommand', () => {
