@@ -3,7 +3,7 @@
  * lepo-project/roster-hub (1.1 bulk, 30 enrollments), catalyst/moodle-enrol_oneroster (1.2
  * bulk with a tobedeleted class, 1.2 delta) and oat-sa/oneroster-import (1.1, vendor columns).
  */
-import { cpSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -128,6 +128,27 @@ describe('OneRoster CSV bundles', () => {
     // From a cursor after every enrollment change: the result changed later, so its enrollment is read again.
     const later = recordsOf(await pages(adapter(folder), '{"v":1,"enrollments":"2023-10-04T00:00:00.000Z"}'));
     expect(later.map((r) => r.enrollmentId)).toEqual(['ENROLLMENT_001']);
+  });
+
+  it('isolates bad rows (quotes left open, an over-long row) as dead letters with file and line; the other rows proceed', async () => {
+    const folder = copyOf('oneroster/csv-1.1-roster-hub');
+    const path = join(folder, 'enrollments.csv');
+    const lines = readFileSync(path, 'utf8').split(/\r?\n/).filter((l) => l !== '');
+    const [header = '', ...rows] = lines;
+    // Line 3 and line 6 open a quote they never close (the next line's first quote "closes" it); line 10 is 3 MB.
+    const broken = [header, rows[0], `${rows[1] ?? ''},"note`, rows[2], rows[3], `${rows[4] ?? ''},"x`, rows[5], rows[6], rows[7], 'z'.repeat(3 * 1024 * 1024), ...rows.slice(8)];
+    // And the last line's quote stays open to the end of the file.
+    writeFileSync(path, `${broken.join('\n')}\n"en9999,"active`);
+    const list = await pages(adapter(folder), undefined, 7);
+    const invalid = list.flatMap((p) => p.items.flatMap((i) => (i.kind === 'invalid' ? [i] : [])));
+    expect(invalid.map((i) => i.position)).toEqual(['enrollments.csv line 3', 'enrollments.csv line 6', 'enrollments.csv line 10', `enrollments.csv line ${broken.length + 1}`]);
+    expect(invalid[0]?.reason).toMatch(/^enrollments\.csv line 3: .*quote/);
+    expect(invalid[2]?.reason).toBe('enrollments.csv line 10: the record is longer than 1048576 bytes');
+    // Every student row that was not broken is still read.
+    const ids = recordsOf(list).map((r) => r.enrollmentId);
+    const intact = [rows[0], rows[2], rows[3], rows[5], rows[6], rows[7], ...rows.slice(8)].filter((r) => r?.includes('"student"') === true);
+    expect(intact.length).toBeGreaterThan(10);
+    for (const row of intact) expect(ids).toContain(/^"([^"]+)"/.exec(row ?? '')?.[1]);
   });
 
   it('reads one enrollment back from the bundle', async () => {

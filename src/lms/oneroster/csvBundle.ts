@@ -13,11 +13,11 @@
  * enrollment whose user or class is not in the same bundle cannot be mapped and is
  * dead-lettered with that reason (withdrawals need neither).
  */
-import { createReadStream, readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse } from 'csv-parse';
 import { parse as parseSync } from 'csv-parse/sync';
 import { ConfigError } from '../../config/errors.js';
+import { readCsvRows } from '../csvRecordReader.js';
 import type { ChangePage, ListChangesOptions, OperationOptions, PageSettings, SourceItem } from '../types.js';
 import { decodeToken, encodeToken, formatCursor, minusMs, parseCursor, toItem } from './cursor.js';
 import { gradebookState, toRawRecord } from './mapping.js';
@@ -77,28 +77,40 @@ interface Row {
   readonly line: number;
 }
 
-/** The rows of one bundle file, with the line each ends on. Header names are trimmed; empty ones get a placeholder. */
-export async function* csvRows(path: string, signal: AbortSignal | undefined): AsyncGenerator<Row> {
-  const parser = createReadStream(path).pipe(
-    parse({
-      bom: true,
-      columns: (header: string[]) => header.map((h, i) => (h.trim() === '' ? `__column${i}` : h.trim())),
-      relax_column_count: true,
-      skip_empty_lines: true,
-      info: true,
-    }),
-  );
+/** A row, or a line that could not be read as one (an unclosed quote, an over-long record). */
+type RowOrError = Row | { readonly error: string; readonly line: number };
+
+/**
+ * The rows of one bundle file, with the line each starts on, and the lines that are not rows
+ * (a bad row is isolated: the rows after it are still read; see readCsvRows). Header names are
+ * trimmed; empty ones get a placeholder. Only a file that cannot be read at all throws.
+ */
+export async function* csvRowsAndErrors(path: string, signal: AbortSignal | undefined): AsyncGenerator<RowOrError> {
+  let header: string[] | undefined;
   try {
-    for await (const entry of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>) {
+    for await (const record of readCsvRows(path, signal !== undefined ? { abortSignal: signal } : {})) {
       signal?.throwIfAborted();
-      yield { row: entry.record, line: entry.info.lines };
+      if ('error' in record) {
+        if (header === undefined) throw new Error(`the header line ${record.line} cannot be read: ${record.error}`);
+        yield record;
+        continue;
+      }
+      if (header === undefined) {
+        header = record.fields.map((h, i) => (h.trim() === '' ? `__column${i}` : h.trim()));
+        continue;
+      }
+      const names = header;
+      yield { row: Object.fromEntries(record.fields.map((value, i) => [names[i] ?? `__column${i}`, value])), line: record.line };
     }
   } catch (err) {
     if (signal?.aborted === true) throw err;
     throw new Error(`${path}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-  } finally {
-    parser.destroy();
   }
+}
+
+/** The readable rows of one bundle file (a broken line of users, classes or results only leaves its row out). */
+export async function* csvRows(path: string, signal: AbortSignal | undefined): AsyncGenerator<Row> {
+  for await (const entry of csvRowsAndErrors(path, signal)) if ('row' in entry) yield entry;
 }
 
 interface Bundle {
@@ -250,6 +262,10 @@ function invalidRow(row: Row, reason: string): SourceItem {
   return { kind: 'invalid', key: `enrollments.csv:${Buffer.from(raw).toString('base64url').slice(0, 40)}`, reason: `line ${row.line}: ${reason}`, position: `enrollments.csv line ${row.line}`, raw };
 }
 
+function unreadableRow(line: number, reason: string): SourceItem {
+  return { kind: 'invalid', key: `enrollments.csv:line:${line}`, reason: `enrollments.csv line ${line}: ${reason}`, position: `enrollments.csv line ${line}`, raw: '' };
+}
+
 export async function* listCsvPages(options: CsvOptions, lookbackMs: number, listOptions: ListChangesOptions, settings: PageSettings): AsyncGenerator<ChangePage> {
   const signal = listOptions.abortSignal;
   const token = settings.continuationToken === undefined ? undefined : decodeToken(settings.continuationToken, 'oneroster-csv');
@@ -287,9 +303,19 @@ export async function* listCsvPages(options: CsvOptions, lookbackMs: number, lis
     };
   };
 
-  for await (const row of csvRows(join(bundle.folder, 'enrollments.csv'), signal)) {
+  for await (const row of csvRowsAndErrors(join(bundle.folder, 'enrollments.csv'), signal)) {
     if (row.line <= after) continue;
     lastLine = row.line;
+    if ('error' in row) {
+      // One bad row never blocks the bundle: it is a dead letter naming its file and line.
+      chunk.push({ invalid: unreadableRow(row.line, row.error), line: row.line });
+      if (chunk.length >= CHUNK) {
+        ready = [...ready, ...(await resolveChunk(bundle, options, chunk, signal))];
+        chunk = [];
+      }
+      while (ready.length >= pageSize) yield page(false);
+      continue;
+    }
     const enrollment = readEnrollment(row.row);
     if (enrollment === undefined) {
       chunk.push({ invalid: invalidRow(row, 'the row has no sourcedId'), line: row.line });
