@@ -7,8 +7,10 @@ import { EXIT, stderrLogger, type CliIo } from './io.js';
 
 /**
  * `viva-sync quarantine`: why sync passes are being skipped, and lifting it once the cause is
- * fixed. `--allow-deletes` lets the next pass delete past SYNC_QUARANTINE_MAX_DELETES (until
- * one pass succeeds), for a withdrawal that really is that large.
+ * fixed. The deletes a pass staged (src/sync/stagedDeletes.ts) are discarded by `clear` (the
+ * cursor goes back so the next pass reads them again) and sent by `clear --allow-deletes`, for a
+ * withdrawal that really is that large; should that stop short, the next passes send the rest
+ * past SYNC_QUARANTINE_MAX_DELETES (until one succeeds).
  */
 export async function quarantineCommand(action: 'show' | 'clear', values: { readonly allowDeletes?: boolean; readonly json?: boolean }, io: CliIo): Promise<number> {
   const config = loadConfig(io.env, { cwd: io.cwd });
@@ -18,18 +20,39 @@ export async function quarantineCommand(action: 'show' | 'clear', values: { read
   const json = values.json === true;
   if (action === 'show') {
     const q = await store.get();
-    io.stdout.write(json ? `${JSON.stringify(q)}\n` : formatQuarantine(q));
+    const stagedDeletes = (await runner.stagedDeletes.list()).length;
+    io.stdout.write(json ? `${JSON.stringify({ ...q, stagedDeletes })}\n` : `${formatQuarantine(q)}${stagedDeletes > 0 ? `  ${stagedDeletes} deletes are staged: \`quarantine clear --allow-deletes\` sends them, \`quarantine clear\` discards them.\n` : ''}`);
     return EXIT.ok;
   }
   const before = await store.get();
-  const cleared = await store.clear({ allowDeletes: values.allowDeletes === true });
-  if (json) {
-    io.stdout.write(`${JSON.stringify({ wasActive: before.active, ...cleared })}\n`);
+  const staged = (await runner.stagedDeletes.list()).length;
+  let stagedDeletes: Record<string, number | string | null>;
+  let after;
+  if (values.allowDeletes === true) {
+    await store.clear({ allowDeletes: true });
+    const applied = staged === 0 ? undefined : await runner.applyStagedDeletes();
+    const remaining = (await runner.stagedDeletes.list()).length;
+    stagedDeletes = { staged, deleted: applied?.counts.deleted ?? 0, failed: applied?.counts.failed ?? 0, remaining, ...(applied !== undefined ? { runId: applied.runId } : {}) };
+    after = await store.get();
   } else {
-    io.stdout.write(
-      `${before.active ? `Quarantine cleared (it began ${before.since ?? 'at an unknown time'}).` : 'The sync was not quarantined.'} The next \`viva-sync sync\` or timer run proceeds.\n` +
-        (cleared.deletesApproved ? `That run may delete more than SYNC_QUARANTINE_MAX_DELETES (${config.quarantine.maxDeletes}) activities.\n` : ''),
-    );
+    // Discarded first: while a run holds the lease this fails, and the quarantine stays.
+    const discarded = await runner.discardStagedDeletes();
+    after = await store.clear();
+    stagedDeletes = { staged, discarded: discarded.discarded, ...(discarded.rewoundTo !== undefined ? { rewoundTo: discarded.rewoundTo } : {}) };
+  }
+  if (json) {
+    io.stdout.write(`${JSON.stringify({ wasActive: before.active, ...after, stagedDeletes })}\n`);
+  } else {
+    const lines = [`${before.active ? `Quarantine cleared (it began ${before.since ?? 'at an unknown time'}).` : 'The sync was not quarantined.'} The next \`viva-sync sync\` or timer run proceeds.`];
+    if (values.allowDeletes === true && staged > 0) {
+      lines.push(`${stagedDeletes['deleted']} of ${staged} staged deletes sent, ${stagedDeletes['failed']} dead-lettered, ${stagedDeletes['remaining']} left.`);
+      if (after.deletesApproved) lines.push(`The next passes send the rest, past SYNC_QUARANTINE_MAX_DELETES (${config.quarantine.maxDeletes}), until one succeeds.`);
+    } else if (values.allowDeletes === true) {
+      lines.push(`No deletes were staged; the next pass may delete more than SYNC_QUARANTINE_MAX_DELETES (${config.quarantine.maxDeletes}) activities.`);
+    } else if (staged > 0) {
+      lines.push(`${staged} staged deletes discarded; the next pass reads those records again from ${stagedDeletes['rewoundTo'] === null ? 'the start' : `cursor ${String(stagedDeletes['rewoundTo'] ?? 'unchanged')}`}.`);
+    }
+    io.stdout.write(`${lines.join('\n')}\n`);
   }
   return EXIT.ok;
 }
@@ -50,12 +73,12 @@ export function registerQuarantine(program: Command, context: CommandContext): v
   const clear = quarantine
     .command('clear')
     .description('Lift the quarantine once the cause is fixed; the next pass proceeds.')
-    .option('--allow-deletes', 'let the next pass delete past SYNC_QUARANTINE_MAX_DELETES (until one pass succeeds)')
+    .option('--allow-deletes', 'send the staged deletes now, past SYNC_QUARANTINE_MAX_DELETES (without it they are discarded and read again)')
     .option('--json', 'print { wasActive, ... } as one JSON object')
     .action(async (options: { allowDeletes?: boolean; json?: boolean }) => context.exit(await quarantineCommand('clear', options, context.io)));
   withExamples(show, [['viva-sync quarantine show', 'why passes are being skipped']]);
   withExamples(clear, [
-    ['viva-sync quarantine clear', 'the cause is fixed: sync again'],
-    ['viva-sync quarantine clear --allow-deletes', 'that large withdrawal is real: let the next pass delete it'],
+    ['viva-sync quarantine clear', 'the cause is fixed: discard the staged deletes, read them again, sync again'],
+    ['viva-sync quarantine clear --allow-deletes', 'that large withdrawal is real: delete the staged activities now'],
   ]);
 }

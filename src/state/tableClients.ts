@@ -99,6 +99,15 @@ export async function getEntityOrUndefined(
   }
 }
 
+/** Deletes one entity; one already gone is no error. */
+export async function deleteIfExists(client: TableClient, partitionKey: string, rowKey: string, options: StateOperationOptions = {}): Promise<void> {
+  try {
+    await client.deleteEntity(partitionKey, rowKey, { abortSignal: options.abortSignal });
+  } catch (err) {
+    if (!hasStatus(err, 404)) throw err;
+  }
+}
+
 // Service limits (Table service data model). Azurite accepts more properties and answers 500,
 // not 400, to a '/' in a key, so these are checked here before anything is sent.
 const MAX_CUSTOM_PROPERTIES = 252;

@@ -6,12 +6,14 @@ import { fingerprint } from '../mapping/fingerprint.js';
 import type { LearnerMatch } from '../mapping/learnerRef.js';
 import { externalActivityId } from '../mapping/toActivity.js';
 import type { QuarantineCounts, QuarantineTrigger } from '../state/quarantineStore.js';
+import type { StagedDeleteStore } from '../state/stagedDeleteStore.js';
 import { CursorConflictError, type LedgerEntry, type RunCounts, type RunRecord, type SyncState } from '../state/types.js';
 import { abortableSleep } from '../graph/requestScheduler.js';
 import type { TimeBudget } from './budget.js';
 import { recordFailure } from './deadLetters.js';
 import { failureReason } from './failureReason.js';
 import { holdRunLease } from './runLeaseKeeper.js';
+import { DeleteStaging } from './stagedDeletes.js';
 import type { Logger } from './logger.js';
 import { LedgerSnapshot } from './ledgerSnapshot.js';
 import { withAbsentWithdrawals } from './absence.js';
@@ -44,6 +46,11 @@ export interface SyncDeps {
   readonly pages?: (runId: string) => PageExecutor;
   /** Stops a run that fails too many writes or would delete too much (docs/operations.md, "Quarantine"). */
   readonly quarantine?: QuarantineGuard;
+  /**
+   * Where a pass stages its deletes until it has read every page (src/sync/stagedDeletes.ts).
+   * Absent (dry runs): deletes are carried out with the page, guarded page by page.
+   */
+  readonly stagedDeletes?: StagedDeleteStore;
   /** SYNC_CATALOG=all with an adapter that lists courses: the catalog pass, run before the enrollments (src/sync/catalog). */
   readonly catalog?: CatalogHook;
   /** Whether creates of records the ledger has never seen may skip the lookup (src/sync/lookupPolicy.ts). */
@@ -106,6 +113,14 @@ export function runSync(deps: SyncDeps, options: RunSyncOptions = {}): Promise<R
  */
 export function syncRecords(deps: SyncDeps, records: readonly EnrollmentRecord[], options: Omit<RunSyncOptions, 'full'> = {}): Promise<RunSummary> {
   return runUnderLease(deps, options, (run) => run.executeRecords(records));
+}
+
+/**
+ * `viva-sync quarantine clear --allow-deletes`: sends the staged deletes now, whatever their
+ * number, from this process; the cursor is not touched.
+ */
+export function applyStagedDeletes(deps: SyncDeps, options: Omit<RunSyncOptions, 'full'> = {}): Promise<RunSummary> {
+  return runUnderLease(deps, options, (run) => run.executeStaged());
 }
 
 async function runUnderLease(deps: SyncDeps, options: RunSyncOptions, body: (run: Run, context: { runId: string; abortSignal: AbortSignal }) => Promise<RunOutcome>): Promise<RunSummary> {
@@ -178,6 +193,10 @@ class Run {
   private readonly inline: InlineExecutor;
   /** How the pass's pages are carried out (inline, or queue workers). */
   private readonly pages: PageExecutor;
+  /** Deletes held back until the pass has read every page. */
+  private readonly staging: DeleteStaging | undefined;
+  /** The cursor this pass started from (where a discard of its staged deletes reads again from). */
+  private passStart: string | undefined;
 
   constructor(
     private readonly deps: SyncDeps,
@@ -198,6 +217,7 @@ class Run {
       onFatal: (reason) => (this.fatal ??= reason),
     });
     this.pages = deps.pages?.(runId) ?? this.inline;
+    this.staging = deps.stagedDeletes === undefined ? undefined : new DeleteStaging(deps.stagedDeletes, runId);
   }
 
   /** The run's row in the run history once it ended. */
@@ -231,6 +251,7 @@ class Run {
     this.ledgerComplete = cursor.ledgerComplete;
     this.providerNew = (await this.deps.lookups?.ledgerCoversProvider(this.deps.providerId, signalOpt(this.signal))) ?? false;
     for await (const letter of state.deadLetters.list(signalOpt(this.signal))) this.deadLetterKeys.set(letter.key, letter.recordFingerprint);
+    await this.staging?.load(signalOpt(this.signal));
     return cursor;
   }
 
@@ -245,6 +266,7 @@ class Run {
     const waiting = await this.settle(true);
     if (waiting !== undefined) return waiting;
     const startCursor = this.options.full === true ? undefined : this.cursorAfter;
+    this.passStart = startCursor;
     const pages = adapter.listChanges({ ...(startCursor !== undefined ? { cursor: startCursor } : {}), abortSignal: this.signal });
     // A complete listing (a snapshot export) is a full pass whatever the cursor says.
     if (startCursor === undefined || pages.complete === true) await this.loadSnapshot();
@@ -265,6 +287,9 @@ class Run {
       if (settled?.status === 'failed') return settled;
       this.options.onProgress?.({ pages: pageCount, counts: { ...this.counts }, cursor: this.cursorAfter });
     }
+    // Every page was read: now the pass knows how many deletes it would make.
+    const applied = await this.applyStaged(this.pages, true);
+    if (applied !== undefined) return applied;
     // A pass that started from nothing and reached the end has seen every record.
     const outstanding = await this.settle(true);
     if (outstanding !== undefined) return outstanding;
@@ -333,10 +358,55 @@ class Run {
     this.deps.logger.info('Retrying dead letters from earlier runs', { runId: this.runId, count: records.length });
     const pageSize = this.options.pageSize ?? DEFAULT_PAGE_SIZE;
     for (let i = 0; i < records.length; i += pageSize) {
-      const result = await this.handleRecords(records.slice(i, i + pageSize), new Map(), this.inline, true);
+      const result = await this.handleRecords(records.slice(i, i + pageSize), new Map(), this.inline, { retrying: true });
       if (!result.complete) return result;
     }
     return { complete: true };
+  }
+
+  /** The staged deletes, approved: sent from this process. */
+  async executeStaged(): Promise<RunOutcome> {
+    await this.loadState();
+    const stopped = await this.applyStaged(this.inline, false);
+    return stopped ?? { status: 'succeeded' };
+  }
+
+  /**
+   * After the pass read every page: quarantines with none sent when the staged deletes exceed
+   * SYNC_QUARANTINE_MAX_DELETES (`judge`), else carries them out a page at a time. A delete that
+   * was sent, dead-lettered or handed to the queue workers leaves the staging; one not attempted
+   * (budget, abort) stays for the next pass.
+   */
+  private async applyStaged(executor: PageExecutor, judge: boolean): Promise<RunOutcome | undefined> {
+    const staging = this.staging;
+    if (staging === undefined || staging.size === 0) return undefined;
+    const total = staging.size;
+    const max = this.deps.quarantine?.maxDeletes;
+    if (judge && max !== undefined && total > max) {
+      const message = `quarantined: this run would delete ${total} activities, more than SYNC_QUARANTINE_MAX_DELETES (${max}); none was deleted: they are staged. Check the LMS, then run \`viva-sync quarantine clear --allow-deletes\` to delete them, or \`viva-sync quarantine clear\` to discard them (the next pass reads those records again)`;
+      const result = await this.quarantine('deletes', message, total);
+      return this.stopped(result);
+    }
+    this.deps.logger.info('Applying the staged deletes', { runId: this.runId, deletes: total });
+    const opts = signalOpt(this.signal);
+    for (const work of staging.pages(this.options.pageSize ?? DEFAULT_PAGE_SIZE)) {
+      const outcomes = await executor.carryOut(work, opts);
+      const result = await this.checkpointOutcomes(outcomes, work.positions, work.records);
+      this.tally(outcomes);
+      await executor.endPage(undefined, opts);
+      const unfinished = new Set(outcomes.filter((o) => o.kind === 'deferred' || o.kind === 'fatal').map((o) => o.item.externalId));
+      await staging.applied(work.items.map((i) => i.externalId).filter((id) => !unfinished.has(id)), opts);
+      const stopped = result.complete ? await this.failureGuard() : result;
+      if (stopped !== undefined && !stopped.complete) return this.stopped(stopped);
+    }
+    return undefined;
+  }
+
+  private tally(outcomes: readonly WriteOutcome[]): void {
+    for (const outcome of outcomes) {
+      if (outcome.kind === 'created' || outcome.kind === 'updated' || outcome.kind === 'deleted' || outcome.kind === 'failed') this.writes.attempted += 1;
+      if (outcome.kind === 'failed') this.writes.failed += 1;
+    }
   }
 
   private async handlePage(items: readonly SourceItem[], executor: PageExecutor): Promise<BatchResult> {
@@ -363,10 +433,13 @@ class Run {
         this.counts.unchanged += 1;
       }
     }
-    return this.handleRecords(records, positions, executor);
+    return this.handleRecords(records, positions, executor, { stageDeletes: true });
   }
 
-  private async handleRecords(all: readonly EnrollmentRecord[], positions: ReadonlyMap<string, string>, executor: PageExecutor, retrying = false): Promise<BatchResult> {
+  /** `stageDeletes`: a pass's page, whose deletes wait for the end of the read; `retrying`: dead letters due for a retry. */
+  private async handleRecords(all: readonly EnrollmentRecord[], positions: ReadonlyMap<string, string>, executor: PageExecutor, how: { readonly retrying?: boolean; readonly stageDeletes?: boolean } = {}): Promise<BatchResult> {
+    const retrying = how.retrying === true;
+    await this.staging?.supersede(all, (r) => externalActivityId(r.enrollmentId), signalOpt(this.signal));
     // A record read again exactly as it failed waits for its retry turn (retryDeadLetters), so
     // re-reads do not burn its attempts; a changed record is tried at once.
     const unparked = retrying ? all : all.filter((r) => {
@@ -408,18 +481,22 @@ class Run {
       });
     }
 
-    const deletes = plan.items.filter((i) => i.kind === 'delete').length;
-    const overDeletes = await this.deleteGuard(deletes);
-    if (overDeletes !== undefined) return overDeletes;
-    this.deletesHandedOver += deletes;
+    let items = plan.items;
+    if (how.stageDeletes === true && this.staging !== undefined) {
+      // Creates and updates go on; deletes wait until the pass has read every page.
+      await this.staging.stage(items.flatMap((i) => (i.kind === 'delete' ? [i] : [])), positions, { cursor: this.passStart }, opts);
+      items = items.filter((i) => i.kind !== 'delete');
+    } else {
+      const deletes = items.filter((i) => i.kind === 'delete').length;
+      const overDeletes = await this.deleteGuard(deletes);
+      if (overDeletes !== undefined) return overDeletes;
+      this.deletesHandedOver += deletes;
+    }
 
     const byId = new Map(current.map((r) => [r.enrollmentId, r]));
-    const outcomes = await executor.carryOut({ items: plan.items, records: byId, positions, ledger }, opts);
+    const outcomes = await executor.carryOut({ items, records: byId, positions, ledger }, opts);
     const result = await this.checkpointOutcomes(outcomes, positions, byId);
-    for (const outcome of outcomes) {
-      if (outcome.kind === 'created' || outcome.kind === 'updated' || outcome.kind === 'deleted' || outcome.kind === 'failed') this.writes.attempted += 1;
-      if (outcome.kind === 'failed') this.writes.failed += 1;
-    }
+    this.tally(outcomes);
     return result.complete ? ((await this.failureGuard()) ?? result) : result;
   }
 
@@ -441,7 +518,7 @@ class Run {
     return this.quarantine('failureShare', message, this.counts.deleted);
   }
 
-  private async quarantine(trigger: QuarantineTrigger, message: string, deletes: number): Promise<BatchResult> {
+  private async quarantine(trigger: QuarantineTrigger, message: string, deletes: number): Promise<Exclude<BatchResult, { complete: true }>> {
     this.deps.logger.error('Quarantining the sync', { runId: this.runId, trigger, attempted: this.writes.attempted, failed: this.writes.failed, deletes });
     await this.deps.quarantine?.onQuarantine(trigger, message, { ...this.writes, deletes }, this.runId);
     this.fatal ??= message;

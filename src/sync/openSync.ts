@@ -10,17 +10,19 @@ import type { EnrollmentRecord } from '../mapping/enrollment.js';
 import { createExportStore, type ExportStore } from '../state/exportStore.js';
 import { createProviderDecisionStore } from '../state/providerDecisionStore.js';
 import { createQuarantineStore, type QuarantineStore } from '../state/quarantineStore.js';
+import { createStagedDeleteStore, type StagedDeleteStore } from '../state/stagedDeleteStore.js';
 import { createTableState } from '../state/tableState.js';
 import type { SyncState } from '../state/types.js';
 import { TimeBudget } from './budget.js';
 import { RecordingGateway, readOnlyCursor, readOnlyState } from './dryRun.js';
-import { newRunId, runSync, syncRecords, type QuarantineGuard, type RunSyncOptions, type SyncDeps } from './engine.js';
+import { applyStagedDeletes, newRunId, runSync, syncRecords, type QuarantineGuard, type RunSyncOptions, type SyncDeps } from './engine.js';
 import { trackExports } from './exportTracking.js';
 import type { Logger } from './logger.js';
 import { lookupPolicyOf } from './lookupPolicy.js';
 import { openPageSink } from './queue/openQueue.js';
 import { catalogHookFor } from './catalog/openCatalog.js';
 import { QueueExecutor } from './queue/queueExecutor.js';
+import { discardStagedDeletes, type DiscardResult } from './stagedDeletes.js';
 import type { RunSummary } from './types.js';
 
 export interface OpenSyncOptions {
@@ -45,6 +47,8 @@ export interface SyncRunner {
   readonly quarantine?: QuarantineStore;
   /** LMS_ADAPTER=file: which exports were read (Blob Storage folders, `.gz` files). */
   readonly exports?: ExportStore;
+  /** Deletes a pass held back until it had read every page (src/sync/stagedDeletes.ts). */
+  readonly stagedDeletes: StagedDeleteStore;
   run(options?: SyncRunOptions): Promise<RunSummary>;
   /** The single-record path: these records only, same rules, cursor untouched. */
   runRecords(records: readonly EnrollmentRecord[], options?: Omit<SyncRunOptions, 'full'>): Promise<RunSummary>;
@@ -53,6 +57,10 @@ export interface SyncRunner {
    * token (cached by the runner's one credential) and the storage connection.
    */
   warmUp(options?: { readonly abortSignal?: AbortSignal }): Promise<void>;
+  /** `quarantine clear --allow-deletes`: sends the staged deletes now, however many. */
+  applyStagedDeletes(options?: Omit<SyncRunOptions, 'full' | 'dryRun'>): Promise<RunSummary>;
+  /** `quarantine clear`: forgets the staged deletes and rewinds the cursor to read them again. */
+  discardStagedDeletes(): Promise<DiscardResult>;
 }
 
 /** The composition root shared by the CLI, the timer function and the sandbox. */
@@ -64,6 +72,7 @@ export async function openSync(config: Config, options: OpenSyncOptions): Promis
   const state = await createTableState({ connection, tablePrefix: config.tablePrefix });
   const quarantine = await createQuarantineStore({ connection, tablePrefix: config.tablePrefix });
   const exports = config.lms.adapter === 'file' ? await createExportStore({ connection, tablePrefix: config.tablePrefix }) : undefined;
+  const stagedDeletes = await createStagedDeleteStore({ connection, tablePrefix: config.tablePrefix });
   const adapter = createAdapter(config, options.cwd, exports !== undefined ? { seenExports: (root, o) => exports.list(root, o) } : {});
   // SYNC_MODE=queue: this process plans, queue workers write (src/sync/queue).
   const pageSink = config.mode === 'queue' ? await openPageSink(config, options.queueWait) : undefined;
@@ -97,7 +106,7 @@ export async function openSync(config: Config, options: OpenSyncOptions): Promis
       maxDeletes: config.quarantine.maxDeletes,
       onQuarantine: (trigger, message, counts, runId) => quarantine.enter({ trigger, reason: message, runId, counts }),
     };
-    return { ...common, gateway, state, gatewayStats: () => gateway.stats, quarantine: guard, ...(pageSink !== undefined ? { pages: (runId: string) => new QueueExecutor(pageSink, runId) } : {}), ...catalogFor(gateway, state) };
+    return { ...common, gateway, state, gatewayStats: () => gateway.stats, quarantine: guard, stagedDeletes, ...(pageSink !== undefined ? { pages: (runId: string) => new QueueExecutor(pageSink, runId) } : {}), ...catalogFor(gateway, state) };
   };
   // A pass after `quarantine clear --allow-deletes` may delete past the maximum, until one succeeds.
   const run = async (runOptions: SyncRunOptions): Promise<RunSummary> => {
@@ -125,6 +134,14 @@ export async function openSync(config: Config, options: OpenSyncOptions): Promis
         state.cursor.get(warmOptions.abortSignal !== undefined ? { abortSignal: warmOptions.abortSignal } : {}),
       ]);
     },
+    stagedDeletes,
+    applyStagedDeletes: async (runOptions = {}) => {
+      const summary = await applyStagedDeletes(depsFor(false), { trigger: 'quarantine clear --allow-deletes', ...runOptions });
+      // Every staged delete went: the approval has served; otherwise the next pass sends the rest under it.
+      if (summary.status === 'succeeded') await quarantine.consumeDeleteApproval();
+      return summary;
+    },
+    discardStagedDeletes: () => discardStagedDeletes({ state, store: stagedDeletes, logger: options.logger, runId: newRunId() }),
   };
 }
 

@@ -26,7 +26,7 @@ async function operatorStatus(h: SyncHarness): Promise<Record<string, unknown>> 
 }
 
 describe('quarantine', () => {
-  it('stops a run that would delete more than SYNC_QUARANTINE_MAX_DELETES before writing, skips until cleared, and --allow-deletes lets the deletes through', async () => {
+  it('stops a run that would delete more than SYNC_QUARANTINE_MAX_DELETES before writing, skips until cleared, and --allow-deletes sends the deletes', async () => {
     harness = await SyncHarness.create();
     const h = harness;
     h.env.SYNC_QUARANTINE_MAX_DELETES = '3';
@@ -66,12 +66,12 @@ describe('quarantine', () => {
     expect((await cli(h, ['sync', '--json'])).code).toBe(1);
     expect(h.standIn.activities()).toHaveLength(5);
 
-    // Approved: the next pass deletes them all, and the approval is used up.
-    expect(lastJson(await cli(h, ['quarantine', 'clear', '--allow-deletes', '--json']))).toMatchObject({ wasActive: true, active: false, deletesApproved: true });
+    // Approved: the staged deletes are sent at once, and the approval is used up.
+    expect(lastJson(await cli(h, ['quarantine', 'clear', '--allow-deletes', '--json']))).toMatchObject({ wasActive: true, active: false, deletesApproved: false, stagedDeletes: { staged: 5, deleted: 5, failed: 0, remaining: 0 } });
+    expect(h.standIn.activities()).toHaveLength(0);
     const done = await cli(h, ['sync', '--json']);
     expect(done.code).toBe(0);
-    expect(lastJson(done)).toMatchObject({ status: 'succeeded', counts: { deleted: 5 } });
-    expect(h.standIn.activities()).toHaveLength(0);
+    expect(lastJson(done)).toMatchObject({ status: 'succeeded', counts: { deleted: 0, created: 0 } });
     expect(lastJson(await cli(h, ['quarantine', 'show', '--json']))).toMatchObject({ active: false, deletesApproved: false });
     expect(await operatorStatus(h)).toMatchObject({ quarantine: { active: false } });
     expect(await health(h)).toMatchObject({ status: 'ok' });

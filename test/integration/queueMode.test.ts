@@ -116,15 +116,26 @@ describe('queue mode: the timer plans, queue workers write', () => {
     expect((await runner.quarantine?.get())?.active).toBe(true);
   });
 
-  it('the deletes guard counts the deletes handed to the workers, before they are done', async () => {
+  it('deletes are staged as in inline mode: none is enqueued before the pass read every page, and over the maximum none at all', async () => {
     harness = await setUp(5, { SYNC_QUARANTINE_MAX_DELETES: '3' });
     void (await startWorker(harness));
     const runner = await planner(harness);
     expect((await runner.run({ pageSize: 2 })).status).toBe('succeeded');
+    let deletes = 0;
+    harness.standIn.setOptions({ faults: { decide: ({ method }) => (method === 'DELETE' && ++deletes > 0 ? undefined : undefined) } });
     harness.writeExport(exportOf(5).map((r) => ({ enrollmentId: r.enrollmentId, deleted: true, updatedAt: '2026-11-02T10:00:00.000Z' })));
     const stopped = await runner.run({ pageSize: 2 });
     expect(stopped.status).toBe('failed');
-    expect(stopped.message).toMatch(/^quarantined: this run would delete 4 activities, more than SYNC_QUARANTINE_MAX_DELETES \(3\)/);
+    expect(stopped.message).toMatch(/^quarantined: this run would delete 5 activities, more than SYNC_QUARANTINE_MAX_DELETES \(3\); none was deleted/);
+    expect(deletes).toBe(0);
+    expectOneActivityEach(harness, 5);
+
+    // Within the maximum (approved here), the staged deletes go to the workers as one more page.
+    await runner.quarantine?.clear({ allowDeletes: true });
+    const done = await runner.run({ pageSize: 2 });
+    expect(done).toMatchObject({ status: 'succeeded', counts: { deleted: 5 } });
+    expect(deletes).toBe(5);
+    expect(harness.standIn.activities()).toHaveLength(0);
   });
 
   it('a message delivered twice changes nothing', async () => {
