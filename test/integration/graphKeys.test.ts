@@ -32,12 +32,12 @@ describe('ids with quotes, slashes, #, ?, %, :, spaces and non-ASCII', () => {
 
     const stored = harness.activitiesByExternalId();
     for (const id of AWKWARD) {
-      expect(stored.get(toGraphExternalId(`enr-${id}`)), id).toHaveLength(1);
+      expect(stored.get(`enr-${id}`), id).toHaveLength(1);
       const content = harness.standIn.contents().find((c) => c.externalId === toGraphExternalId(`course-${id}`));
       expect(content, id).toBeDefined();
       expect(fromGraphExternalId(content?.externalId ?? '')).toBe(`course-${id}`);
     }
-    expect(stored.get('~~enr-term~2F2026~2Fe 1')).toHaveLength(1);
+    expect(harness.standIn.activities().filter((a) => a.externalCourseActivityId === '~~enr-term~2F2026~2Fe 1')).toHaveLength(1);
 
     const second = first.map((e) => ({ ...e, status: 'completed' as const, progressPercent: 100, completedAt: '2026-11-02T10:00:00.000Z', updatedAt: '2026-11-02T10:00:00.000Z' }));
     harness.writeExport(second);

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
 import { runCli } from '../../src/cli/main.js';
 import { loadConfig } from '../../src/config/loadConfig.js';
+import { fromGraphExternalId } from '../../src/graph/odata.js';
 import type { EnrollmentRecord } from '../../src/mapping/enrollment.js';
 import { GraphStandIn, type ActivityRecord, type GraphStandInOptions } from '../../src/sandbox/graphStandIn.js';
 import { sandboxTenant, stableGuid } from '../../src/sandbox/tenant.js';
@@ -119,11 +120,14 @@ export class SyncHarness {
     return { code, stdout, stderr };
   }
 
-  /** Activities in the stand-in, grouped by externalCourseActivityId. */
+  /**
+   * Activities in the stand-in, grouped by the LMS id their externalCourseActivityId stands for (Graph
+   * stores an id with '/' escaped: src/graph/odata.ts toGraphExternalId).
+   */
   activitiesByExternalId(): Map<string, ActivityRecord[]> {
     const map = new Map<string, ActivityRecord[]>();
     for (const activity of this.standIn.activities()) {
-      const key = activity.externalCourseActivityId ?? '';
+      const key = fromGraphExternalId(activity.externalCourseActivityId ?? '');
       map.set(key, [...(map.get(key) ?? []), activity]);
     }
     return map;
