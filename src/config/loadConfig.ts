@@ -265,6 +265,9 @@ function readLms(r: SettingsReader): LmsSettings | undefined {
   const needsApi = !(adapter === 'oneroster' && filePath !== undefined);
   const baseUrl = needsApi ? r.required('LMS_BASE_URL', `is required when LMS_ADAPTER=${adapter}`) : r.optional('LMS_BASE_URL');
   if (baseUrl !== undefined) r.httpsUrl('LMS_BASE_URL', baseUrl);
+  // The token request carries the client secret: the same rule as LMS_BASE_URL, whatever the adapter.
+  const tokenUrl = r.optional('LMS_TOKEN_URL');
+  if (tokenUrl !== undefined) r.httpsUrl('LMS_TOKEN_URL', tokenUrl);
   if (needsApi) for (const group of API_ADAPTER_REQUIREMENTS[adapter]) for (const name of group) r.required(name, `is required when LMS_ADAPTER=${adapter}`);
   const courseIds = r.optional('LMS_COURSE_IDS')?.split(',').map((id) => id.trim()).filter((id) => id !== '');
   const extra = Object.fromEntries(r.entries().filter(([name]) => name.startsWith('LMS_') && !LMS_COMMON.includes(name)));

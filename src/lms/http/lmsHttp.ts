@@ -32,8 +32,13 @@ export interface LmsHttpPolicy {
    * `maxRetryTimeMs` bounds it. False (default): every retry counts against `maxRetries`.
    */
   readonly throttlesWaitFreely?: boolean;
-  /** `manual`: a redirect is a response for `interpret` (Canvas and Moodle call it a settings problem); default `follow`. */
-  readonly redirect?: 'follow' | 'manual';
+  /**
+   * `manual`: a redirect is a response for `interpret` (Canvas and Moodle call it a settings
+   * problem). Default `same-origin`: a redirect within the request's origin is followed (at most
+   * 5), one to another origin is refused, so credentials (a token request's client_secret, an
+   * Authorization header) never leave for another host.
+   */
+  readonly redirect?: 'same-origin' | 'manual';
 }
 
 /** The knobs an adapter's caller (and tests) may turn. */
@@ -50,6 +55,8 @@ export interface LmsHttpTuning {
   readonly maxBackoffMs?: number;
   /** Total time one request may spend retrying; default: unbounded (maxRetries bounds it). */
   readonly maxRetryTimeMs?: number;
+  /** Largest response body read, in bytes; a longer one fails the request unread (default 32 MiB). */
+  readonly maxResponseBytes?: number;
   /** For tests: another fetch. */
   readonly fetch?: typeof fetch;
 }
@@ -62,6 +69,8 @@ export interface LmsHttpOptions extends LmsHttpTuning {
    * `more`, a OneRoster `Link`) that points elsewhere is refused, so credentials never leave it.
    */
   readonly origin?: string;
+  /** The setting that names the URLs this client calls, for errors (default LMS_BASE_URL; the token client's LMS_TOKEN_URL). */
+  readonly setting?: string;
   /** Headers sent with every request (X-Experience-API-Version). */
   readonly headers?: Readonly<Record<string, string>>;
   readonly policy?: LmsHttpPolicy;
@@ -111,7 +120,9 @@ export interface LmsHttpStats {
   readonly throttled: number;
 }
 
-const DEFAULTS = { requestTimeoutMs: 30_000, maxRetries: 4, maxRetryAfterMs: 120_000, minBackoffMs: 500, maxBackoffMs: 10_000 };
+const DEFAULTS = { requestTimeoutMs: 30_000, maxRetries: 4, maxRetryAfterMs: 120_000, minBackoffMs: 500, maxBackoffMs: 10_000, maxResponseBytes: 32 * 1024 * 1024 };
+const MAX_REDIRECTS = 5;
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
 /** Failures that, with `throttlesWaitFreely`, wait rather than use up the retry budget. */
 function isThrottle(err: unknown): boolean {
@@ -204,15 +215,10 @@ export class LmsHttpClient {
     let response: Response;
     let text: string;
     try {
-      response = await this.#fetch(url, {
-        method: request.method ?? 'GET',
-        headers: { Accept: 'application/json', ...this.#options.headers, ...request.headers, ...credentialHeaders },
-        ...(request.body !== undefined ? { body: request.body } : {}),
-        signal: signal === undefined ? timeout : AbortSignal.any([signal, timeout]),
-        redirect: policy?.redirect ?? 'follow',
-      });
-      text = await response.text();
+      response = await this.#fetchFollowingSameOrigin(url, request, { Accept: 'application/json', ...this.#options.headers, ...request.headers, ...credentialHeaders }, signal === undefined ? timeout : AbortSignal.any([signal, timeout]));
+      text = await this.#readBody(response, operation);
     } catch (err) {
+      if (isLmsRequestError(err)) throw err;
       // The caller's abort ends everything; anything else (reset, DNS, our timeout) is retried.
       if (signal?.aborted === true) throw signal.reason instanceof Error ? signal.reason : err;
       const timedOut = timeout.aborted;
@@ -227,6 +233,69 @@ export class LmsHttpClient {
     }
     policy?.onResponse?.(response.headers);
     return { status: response.status, headers: response.headers, text, operation };
+  }
+
+  /**
+   * fetch with `redirect: 'manual'`: a redirect to the same origin is followed (303, and 301/302
+   * after a POST, become a GET without the body, as browsers do); one to another origin is refused
+   * before anything is sent there. With the `manual` policy the redirect goes to `interpret`.
+   */
+  async #fetchFollowingSameOrigin(url: URL, request: LmsRequest, headers: Record<string, string>, signal: AbortSignal): Promise<Response> {
+    const { system, policy } = this.#options;
+    let current = url;
+    let method = request.method ?? 'GET';
+    let body = request.body;
+    for (let hops = 0; ; hops++) {
+      const response = await this.#fetch(current, { method, headers, ...(body !== undefined ? { body } : {}), signal, redirect: 'manual' });
+      if (policy?.redirect === 'manual' || !REDIRECTS.has(response.status)) return response;
+      await response.body?.cancel().catch(() => undefined);
+      const location = response.headers.get('location');
+      const setting = this.#options.setting ?? 'LMS_BASE_URL';
+      let next: URL | undefined;
+      try {
+        next = location === null ? undefined : new URL(location, current);
+      } catch {
+        next = undefined;
+      }
+      if (next === undefined) fail({ system, operation: request.operation, statusCode: response.status, code: 'badRedirect', setting, message: `${request.operation} answered ${response.status} without a usable Location` });
+      if (next.origin !== current.origin) {
+        fail({ system, operation: request.operation, statusCode: response.status, code: 'foreignRedirect', setting, message: `${request.operation}: the ${system} service redirected to ${next.origin}, another origin than ${setting} (${current.origin}); not followed, so the credentials stay with ${setting}` });
+      }
+      if (hops >= MAX_REDIRECTS) fail({ system, operation: request.operation, statusCode: response.status, code: 'tooManyRedirects', setting, message: `${request.operation}: more than ${MAX_REDIRECTS} redirects` });
+      if (response.status === 303 || ((response.status === 301 || response.status === 302) && method === 'POST')) {
+        method = 'GET';
+        body = undefined;
+      }
+      current = next;
+    }
+  }
+
+  /** The body as text, refusing one longer than maxResponseBytes (declared or read) without holding it. */
+  async #readBody(response: Response, operation: string): Promise<string> {
+    const { system } = this.#options;
+    const max = this.#options.maxResponseBytes ?? DEFAULTS.maxResponseBytes;
+    const tooLarge = (): never => fail({ system, operation, statusCode: response.status, code: 'responseTooLarge', message: `${operation}: the ${system} service answered with a body larger than ${max} bytes; not read` });
+    const declared = Number(response.headers.get('content-length') ?? '');
+    if (Number.isFinite(declared) && declared > max) {
+      await response.body?.cancel().catch(() => undefined);
+      return tooLarge();
+    }
+    if (response.body === null) return '';
+    const reader = response.body.getReader();
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      total += value.byteLength;
+      if (total > max) {
+        await reader.cancel().catch(() => undefined);
+        return tooLarge();
+      }
+      chunks.push(value);
+    }
+    // As response.text() reads it: UTF-8, a byte order mark dropped.
+    return new TextDecoder('utf-8').decode(Buffer.concat(chunks, total));
   }
 
   /** The generic reading (xAPI, OneRoster, OAuth token endpoints): non-2xx → error from the body's code and message. */

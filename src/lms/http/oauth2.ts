@@ -48,6 +48,8 @@ export class ClientCredentialsToken implements CredentialSource {
     this.#now = options.now ?? Date.now;
     this.#http = new LmsHttpClient({
       system: options.system,
+      // Redirects only within LMS_TOKEN_URL's origin: a 307/308 elsewhere would re-send client_secret there.
+      setting: 'LMS_TOKEN_URL',
       maxRetries: options.maxRetries ?? 2,
       ...(options.fetch !== undefined ? { fetch: options.fetch } : {}),
       ...(options.requestTimeoutMs !== undefined ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
