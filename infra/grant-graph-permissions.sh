@@ -114,9 +114,11 @@ tenant=$(az_tsv account show --query tenantId) || die "az account show failed: s
 echo "Tenant: $tenant"
 
 if [[ -z $object_id ]]; then
-  object_id=$(az_tsv functionapp identity show --name "$app" --resource-group "$group" --query principalId) ||
+  # infra/main.bicep gives the app a user-assigned identity; a system-assigned one (older deployments) is taken first.
+  object_id=$(az_tsv functionapp identity show --name "$app" --resource-group "$group" \
+    --query 'principalId || values(userAssignedIdentities || `{}`)[0].principalId') ||
     die "could not read the identity of Function App $app in $group"
-  [[ -n $object_id ]] || die "Function App $app has no system-assigned identity (was it deployed with infra/main.bicep?)"
+  [[ -n $object_id && $object_id != 'None' ]] || die "Function App $app has no managed identity (was it deployed with infra/main.bicep?)"
   echo "Managed identity: $object_id (Function App $app, resource group $group)"
 else
   echo "Managed identity: $object_id"

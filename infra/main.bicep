@@ -1,5 +1,5 @@
-// viva-learning-sync on Azure: a Flex Consumption Function App (Node 22) with a system-assigned
-// managed identity, one storage account (Functions host storage and the sync's state tables, no
+// viva-learning-sync on Azure: a Flex Consumption Function App (Node 22) running as a user-assigned
+// managed identity (created and granted its roles before the app exists), one storage account (Functions host storage and the sync's state tables, no
 // account keys), Application Insights on a Log Analytics workspace, and a Key Vault for the LMS
 // secrets. Deployed with `azd up`; walkthrough in docs/deploy.md.
 //
@@ -37,9 +37,9 @@ param principalType string = 'User'
 // The Function App's scale
 // ------------------------------------------------------------------------------------------
 
-@minValue(1)
+@minValue(40)
 @maxValue(1000)
-@description('Flex Consumption maximumInstanceCount. The timer runs as one instance; HTTP triggers and, with SYNC_MODE=queue, the queue workers scale out up to this (each instance runs host.json queues.batchSize batches at once).')
+@description('Flex Consumption maximumInstanceCount: 40 (the documented lowest value) to 1000. The timer runs as one instance; HTTP triggers and, with SYNC_MODE=queue, the queue workers scale out up to this (each instance runs host.json queues.batchSize batches at once).')
 param maximumInstanceCount int = 40
 
 @allowed([2048, 4096])
@@ -56,9 +56,9 @@ param vivaProviderId string = ''
 @description('SYNC_SCHEDULE: NCRONTAB of the timer, UTC, six fields. Empty: every 15 minutes.')
 param syncSchedule string = ''
 
-@allowed(['file', 'xapi', 'oneroster', 'canvas', 'moodle'])
-@description('LMS_ADAPTER. file: exports dropped in Blob Storage (LMS_FILE_PATH, or the SFTP drop with enableSftpDrop); the others: an LMS API.')
-param lmsAdapter string
+@allowed(['', 'file', 'xapi', 'oneroster', 'canvas', 'moodle'])
+@description('LMS_ADAPTER. file: exports dropped in Blob Storage (LMS_FILE_PATH, or the SFTP drop with enableSftpDrop); the others: an LMS API. Empty (the default, so `azd up --no-prompt` works before the LMS is chosen): the app deploys, and every run, and `viva-sync doctor`, says "LMS_ADAPTER is required" until it is set.')
+param lmsAdapter string = ''
 
 @description('LMS_FILE_PATH: for LMS_ADAPTER=file, a Blob Storage URL, a blob or a folder ending in / (README "Exports in Blob Storage"). Empty with enableSftpDrop: the drop\'s lms-exports container.')
 param lmsFilePath string = ''
@@ -247,6 +247,17 @@ resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
   tags: tags
 }
 
+// The app's identity comes first: its grants (module rbac) are made before the app exists.
+module identity 'app/identity.bicep' = {
+  name: 'identity'
+  scope: rg
+  params: {
+    name: 'id-${resourceToken}'
+    location: location
+    tags: tags
+  }
+}
+
 module monitoring 'app/monitoring.bicep' = {
   name: 'monitoring'
   scope: rg
@@ -288,7 +299,14 @@ module keyVault 'app/keyvault.bicep' = {
 module api 'app/api.bicep' = {
   name: 'api'
   scope: rg
+  // Grants first: Key Vault references then resolve on the first start, and the first package
+  // upload (written with the identity) is not refused while the storage roles are being granted.
+  dependsOn: [
+    rbac
+  ]
   params: {
+    identityId: identity.outputs.id
+    identityClientId: identity.outputs.clientId
     name: functionAppName
     planName: 'plan-${resourceToken}'
     location: location
@@ -349,7 +367,7 @@ module rbac 'app/rbac.bicep' = {
   name: 'rbac'
   scope: rg
   params: {
-    appPrincipalId: api.outputs.principalId
+    appPrincipalId: identity.outputs.principalId
     storageAccountName: storage.outputs.name
     applicationInsightsName: monitoring.outputs.applicationInsightsName
     keyVaultName: keyVault.outputs.name
@@ -369,7 +387,7 @@ module exportDrop 'app/exportDrop.bicep' = if (enableSftpDrop) {
     containerName: exportContainerName
     sftpUserName: sftpUserName
     sftpPublicKey: sftpPublicKey
-    appPrincipalId: api.outputs.principalId
+    appPrincipalId: identity.outputs.principalId
   }
 }
 
@@ -395,7 +413,8 @@ output AZURE_TENANT_ID string = tenant().tenantId
 output AZURE_RESOURCE_GROUP string = rg.name
 output AZURE_FUNCTION_NAME string = api.outputs.name
 output AZURE_FUNCTION_URL string = api.outputs.url
-output AZURE_FUNCTION_PRINCIPAL_ID string = api.outputs.principalId
+output AZURE_FUNCTION_PRINCIPAL_ID string = identity.outputs.principalId
+output AZURE_FUNCTION_IDENTITY_CLIENT_ID string = identity.outputs.clientId
 output AZURE_STORAGE_ACCOUNT_NAME string = storage.outputs.name
 output AZURE_STORAGE_TABLE_ENDPOINT string = storage.outputs.tableEndpoint
 output AZURE_KEY_VAULT_NAME string = keyVault.outputs.name

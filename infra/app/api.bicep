@@ -1,6 +1,11 @@
 // The Function App: a Flex Consumption plan (FC1, Linux), a site running Node 22 with a
-// system-assigned managed identity, its deployment package in a blob container reached with that
-// identity, and its app settings.
+// user-assigned managed identity (infra/app/identity.bicep), its deployment package in a blob
+// container reached with that identity, and its app settings.
+//
+// ORDER (the Flex Consumption azd quickstarts' pattern): the identity exists, and holds its roles
+// (infra/app/rbac.bicep), BEFORE this site is created: main.bicep makes this module depend on the
+// grants. So the Key Vault references resolve on the first start, and the first package upload
+// (written with this identity) is not refused with 403 while the grants are still being created.
 //
 // APP SETTINGS CONVENTION (test/unit/infra.test.ts parses it, and fails when the code and this
 // file disagree):
@@ -12,7 +17,8 @@
 //     the union of those objects.
 //   - A secret is a Key Vault reference, never a plain value, and appears only when the vault
 //     holds it (an unresolved reference would reach the app as the literal "@Microsoft.KeyVault(...)").
-//   - Do not set AZURE_CLIENT_ID: it would point the credential at a user-assigned identity.
+//   - AZURE_CLIENT_ID and AzureWebJobsStorage__clientId name the user-assigned identity: the
+//     credentials (Graph, the state tables, the host) would otherwise look for a system-assigned one.
 //   - Flex Consumption rejects FUNCTIONS_WORKER_RUNTIME, FUNCTIONS_EXTENSION_VERSION,
 //     WEBSITE_RUN_FROM_PACKAGE and friends: the runtime lives in functionAppConfig.
 
@@ -26,10 +32,17 @@ param deploymentContainerName string
 param applicationInsightsName string
 param keyVaultName string
 
+@description('Resource id of the user-assigned identity the app runs as (granted its roles before this site exists).')
+param identityId string
+
+@description('Client id of that identity: the credentials select it by this id.')
+param identityClientId string
+
 @description('App settings whose value is a Key Vault reference (their secret exists in the vault).')
 param keyVaultSecretSettings array
 
-@minValue(1)
+// Flex Consumption: 40 to 1000 (the documented lowest maximum is 40).
+@minValue(40)
 @maxValue(1000)
 param maximumInstanceCount int
 
@@ -110,13 +123,18 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
   tags: union(tags, { 'azd-service-name': 'api' })
   kind: 'functionapp,linux'
   identity: {
-    type: 'SystemAssigned'
+    type: 'UserAssigned'
+    userAssignedIdentities: {
+      '${identityId}': {}
+    }
   }
   properties: {
     serverFarmId: plan.id
     httpsOnly: true
+    // Key Vault references are resolved with the user-assigned identity (the default would be a system-assigned one).
+    keyVaultReferenceIdentity: identityId
+    // No alwaysOn: Flex Consumption lists it as not valid, and newer regions refuse it (ARM error 51021).
     siteConfig: {
-      alwaysOn: false
       minTlsVersion: '1.2'
     }
     functionAppConfig: {
@@ -125,7 +143,8 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
           type: 'blobContainer'
           value: '${blobEndpoint}/${deploymentContainerName}'
           authentication: {
-            type: 'SystemAssignedIdentity'
+            type: 'UserAssignedIdentity'
+            userAssignedIdentityResourceId: identityId
           }
         }
       }
@@ -147,11 +166,12 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
 var hostSettings = {
   AzureWebJobsStorage__accountName: storageAccountName
   AzureWebJobsStorage__credential: 'managedidentity'
+  AzureWebJobsStorage__clientId: identityClientId
   AzureWebJobsStorage__blobServiceUri: blobEndpoint
   AzureWebJobsStorage__queueServiceUri: queueEndpoint
   AzureWebJobsStorage__tableServiceUri: tableEndpoint
   APPLICATIONINSIGHTS_CONNECTION_STRING: appInsights.properties.ConnectionString
-  APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=AAD'
+  APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
 }
 
 // The sync (src/config/loadConfig.ts). The state tables live in the host storage account above
@@ -159,6 +179,7 @@ var hostSettings = {
 var syncSettings = {
   VIVA_PROVIDER_ID: vivaProviderId
   GRAPH_AUTH: 'managed-identity'
+  AZURE_CLIENT_ID: identityClientId
   GRAPH_API_VERSION: graphApiVersion
   GRAPH_MAX_CONCURRENCY: graphMaxConcurrency
   GRAPH_MAX_RPS: graphMaxRps
@@ -223,4 +244,3 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
 
 output name string = functionApp.name
 output url string = 'https://${functionApp.properties.defaultHostName}'
-output principalId string = functionApp.identity.principalId

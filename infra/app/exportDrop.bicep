@@ -19,7 +19,7 @@ param sftpUserName string
 @description('The LMS\'s SSH public key (one line: ssh-rsa AAAA... or ssh-ed25519 AAAA...).')
 param sftpPublicKey string
 
-@description('Object id of the Function App system-assigned identity: it reads the exports.')
+@description('Object id of the Function App\'s user-assigned identity: it reads the exports.')
 param appPrincipalId string
 
 resource account 'Microsoft.Storage/storageAccounts@2023-05-01' = {

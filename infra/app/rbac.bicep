@@ -1,7 +1,7 @@
 // Azure role assignments, granted from the lists below. Microsoft Graph application roles are not
 // Azure roles: an administrator grants them with infra/grant-graph-permissions.sh.
 
-@description('Object id of the Function App system-assigned identity.')
+@description('Object id of the Function App\'s user-assigned identity (it exists before the app: these grants come first).')
 param appPrincipalId string
 
 param storageAccountName string

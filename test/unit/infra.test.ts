@@ -27,7 +27,7 @@ const MAIN_BICEP = 'infra/main.bicep';
 const MAIN_PARAMETERS = 'infra/main.parameters.json';
 const SETTINGS_SOURCE = 'src/config/loadConfig.ts (SETTING_NAMES) or src/lms/settingNames.ts (ADAPTER_SETTING_NAMES)';
 const THIS_TEST = 'test/unit/infra.test.ts';
-const BICEP_FILES = ['infra/main.bicep', 'infra/app/api.bicep', 'infra/app/storage.bicep', 'infra/app/rbac.bicep', 'infra/app/monitoring.bicep', 'infra/app/keyvault.bicep', 'infra/app/exportDrop.bicep', 'infra/app/exportEvents.bicep'];
+const BICEP_FILES = ['infra/main.bicep', 'infra/app/api.bicep', 'infra/app/identity.bicep', 'infra/app/storage.bicep', 'infra/app/rbac.bicep', 'infra/app/monitoring.bicep', 'infra/app/keyvault.bicep', 'infra/app/exportDrop.bicep', 'infra/app/exportEvents.bicep'];
 
 /**
  * Settings the code reads that the Bicep deliberately does not set, each with the reason. A
@@ -37,11 +37,9 @@ const NOT_IN_BICEP: Readonly<Record<string, string>> = {
   LMS_EXPORT_SPOOL_DIR: "where exports are copied before they are read: the instance's temp folder, the default, is the right place in Azure",
   GRAPH_BASE_URL: 'the Viva Learning APIs exist only in the global cloud, whose root is the default; other values are for local simulators',
   AZURE_TENANT_ID: 'only for GRAPH_AUTH=client-secret; the deployed app calls Graph as its managed identity',
-  AZURE_CLIENT_ID: 'would point the managed-identity credential (and DefaultAzureCredential) at a user-assigned identity; this deployment uses the system-assigned one',
   AZURE_CLIENT_SECRET: 'only for GRAPH_AUTH=client-secret, for runs outside Azure; the managed identity needs no secret',
   GRAPH_TOKEN: 'GRAPH_AUTH=static-token is refused unless GRAPH_BASE_URL is a loopback simulator',
   AzureWebJobsStorage: 'a connection string carries an account key and the account has shared keys off: the host and the state tables use the identity-based AzureWebJobsStorage__* settings',
-  AzureWebJobsStorage__clientId: 'names a user-assigned identity; with the system-assigned identity it must be absent',
   SYNC_STORAGE_CONNECTION: 'a connection string (account key or SAS) for a separate state account; here the state tables live in the host account, reached with the managed identity',
 };
 
@@ -68,7 +66,7 @@ const FLEX_REJECTED = [
 ];
 
 /** Code settings whose Bicep value is derived (a constant, the storage account), not an azd parameter. */
-const DERIVED_IN_BICEP = ['GRAPH_AUTH', 'AzureWebJobsStorage__accountName', 'AzureWebJobsStorage__tableServiceUri'];
+const DERIVED_IN_BICEP = ['GRAPH_AUTH', 'AZURE_CLIENT_ID', 'AzureWebJobsStorage__accountName', 'AzureWebJobsStorage__tableServiceUri', 'AzureWebJobsStorage__clientId'];
 
 /** Azure built-in roles the Function App's identity needs (reference/azure-platform.md 7.1). */
 const APP_ROLES: Readonly<Record<string, string>> = {
@@ -295,7 +293,9 @@ describe('app settings: src/config and infra/app/api.bicep agree', () => {
       .filter((s) => s.name in NOT_IN_BICEP || FLEX_REJECTED.includes(s.name))
       .map((s) => `${API_BICEP}:${s.line} sets ${s.name}, which must not be set in Azure: ${NOT_IN_BICEP[s.name] ?? 'Flex Consumption rejects it (the runtime is set in functionAppConfig)'}`);
     expect(messages).toEqual([]);
-    expect(apiSrc, `${API_BICEP} must not mention AZURE_CLIENT_ID outside comments`).not.toMatch(/^(?!\s*\/\/).*AZURE_CLIENT_ID/m);
+    // The credentials select the user-assigned identity by its client id; any other value would point them elsewhere.
+    for (const name of ['AZURE_CLIENT_ID', 'AzureWebJobsStorage__clientId']) expect(settings.find((x) => x.name === name)?.value, name).toBe('identityClientId');
+    expect(settings.find((x) => x.name === 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING')?.value).toBe("'ClientId=${identityClientId};Authorization=AAD'");
   });
 
   it('keeps its exclusion lists current', () => {
@@ -372,7 +372,7 @@ describe('Bicep structure (no compiler here: text checks only)', () => {
   it('wires every module: the file exists, its params are passed, its outputs are declared', () => {
     const main = read(MAIN_BICEP);
     const modules = modulesOf(MAIN_BICEP, main);
-    expect(modules.map((m) => m.symbol).sort()).toEqual(['api', 'exportDrop', 'exportEvents', 'keyVault', 'monitoring', 'rbac', 'storage']);
+    expect(modules.map((m) => m.symbol).sort()).toEqual(['api', 'exportDrop', 'exportEvents', 'identity', 'keyVault', 'monitoring', 'rbac', 'storage']);
     const problems: string[] = [];
     for (const m of modules) {
       if (!existsSync(join(ROOT, m.path))) {
@@ -413,12 +413,13 @@ describe('Bicep structure (no compiler here: text checks only)', () => {
     }
   });
 
-  it('api.bicep: Flex Consumption, Node 22, system-assigned identity, identity-based deployment storage', () => {
+  it('api.bicep: Flex Consumption, Node 22, user-assigned identity, identity-based deployment storage', () => {
     const api = read(API_BICEP);
     expect(api).toMatch(/sku:\s*\{\s*name: 'FC1'\s*tier: 'FlexConsumption'\s*\}/);
     expect(api).toMatch(/runtime:\s*\{\s*name: 'node'\s*version: '22'\s*\}/);
-    expect(api).toMatch(/identity:\s*\{\s*type: 'SystemAssigned'\s*\}/);
-    expect(api).toMatch(/authentication:\s*\{\s*type: 'SystemAssignedIdentity'\s*\}/);
+    expect(api).toMatch(/identity:\s*\{\s*type: 'UserAssigned'\s*userAssignedIdentities:\s*\{\s*'\$\{identityId\}': \{\}\s*\}\s*\}/);
+    expect(api).toMatch(/authentication:\s*\{\s*type: 'UserAssignedIdentity'\s*userAssignedIdentityResourceId: identityId\s*\}/);
+    expect(api, 'Key Vault references must be resolved with the user-assigned identity').toMatch(/^\s*keyVaultReferenceIdentity: identityId$/m);
     expect(api).toMatch(/maximumInstanceCount: maximumInstanceCount/);
     expect(api).toMatch(/instanceMemoryMB: instanceMemoryMB/);
     expect(api).toMatch(/'azd-service-name': 'api'/);
@@ -480,6 +481,54 @@ describe('Bicep structure (no compiler here: text checks only)', () => {
 });
 
 // ---------------------------------------------------------------------------------------------
+// What a first `azd up` meets (issue 17): read against the Flex Consumption docs and the
+// official Flex azd quickstarts, checked here as text
+// ---------------------------------------------------------------------------------------------
+
+describe('a first azd up', () => {
+  const main = read(MAIN_BICEP);
+  const api = read(API_BICEP);
+  const code = (src: string): string => blankStringsAndComments(src);
+
+  it('sets no alwaysOn: Flex Consumption lists it as not valid (newer regions refuse it, ARM error 51021)', () => {
+    for (const file of BICEP_FILES) expect(code(read(file)), file).not.toMatch(/\balwaysOn\b/);
+  });
+
+  it('grants the identity its roles before the site exists, so Key Vault references resolve and the first upload is not refused', () => {
+    const modules = modulesOf(MAIN_BICEP, main);
+    expect(modules.find((m) => m.symbol === 'identity')?.path).toBe(join('infra', 'app/identity.bicep'));
+    expect(read('infra/app/identity.bicep')).toMatch(/'Microsoft\.ManagedIdentity\/userAssignedIdentities@/);
+    // The grants take the identity's principal id, never the site's (which would order them after it).
+    expect(main).toMatch(/appPrincipalId: identity\.outputs\.principalId/);
+    expect(main).not.toMatch(/api\.outputs\.principalId/);
+    // The site (and its settings) come after the grants.
+    const apiModule = /^module api 'app\/api\.bicep' = \{[\s\S]*?^\}/m.exec(main)?.[0] ?? '';
+    expect(apiModule).toMatch(/dependsOn: \[\s*rbac\s*\]/);
+    expect(apiModule).toMatch(/identityId: identity\.outputs\.id/);
+    expect(api).not.toMatch(/'SystemAssigned'|SystemAssignedIdentity/);
+  });
+
+  it('keeps maximumInstanceCount within the documented Flex Consumption range (40 to 1000)', () => {
+    for (const [file, src] of [[MAIN_BICEP, main], [API_BICEP, api]] as const) {
+      expect(src, file).toMatch(/@minValue\(40\)\s*\n@maxValue\(1000\)\s*\n(@description\([^\n]*\)\s*\n)?param maximumInstanceCount int/);
+    }
+    const fallback = Number(/param maximumInstanceCount int = (\d+)/.exec(main)?.[1]);
+    expect(fallback).toBeGreaterThanOrEqual(40);
+    expect(fallback).toBeLessThanOrEqual(1000);
+  });
+
+  it('deploys with LMS_ADAPTER unset (azd up --no-prompt): the parameter has a default its @allowed list accepts', () => {
+    const declaration = /@allowed\(\[([^\]]*)\]\)\s*\n@description\([^\n]*\)\s*\nparam lmsAdapter string( = '([^']*)')?/.exec(main);
+    expect(declaration, 'param lmsAdapter with @allowed and @description').not.toBeNull();
+    const allowed = [...(declaration?.[1] ?? '').matchAll(/'([^']*)'/g)].map((m) => m[1]);
+    expect(declaration?.[2], 'lmsAdapter needs a default').toBeDefined();
+    // main.parameters.json passes "" when the azd variable is unset: that value must be allowed too.
+    expect(allowed).toContain(declaration?.[3]);
+    expect(allowed).toContain('');
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
 // azd
 // ---------------------------------------------------------------------------------------------
 
@@ -493,17 +542,22 @@ describe('azure.yaml', () => {
     expect(yaml).toMatch(/^ {4}project: \.$/m);
   });
 
-  it('chooses a build that agrees with .funcignore', () => {
-    const remoteBuild = /^ {4}remoteBuild: (true|false)$/m.exec(yaml)?.[1];
-    expect(remoteBuild, 'azure.yaml must say remoteBuild: true or false explicitly').toBeDefined();
-    const ignored = read('.funcignore').split('\n').map((l) => l.trim());
-    const dropsNodeModules = ignored.some((l) => /^\/?node_modules\/?$/.test(l));
-    if (remoteBuild === 'false') {
-      expect(dropsNodeModules, 'remoteBuild: false uploads node_modules, so .funcignore must keep it').toBe(false);
-      expect(ignored.includes('dist') || ignored.includes('dist/'), '.funcignore must keep dist/ (the built functions)').toBe(false);
-    } else {
-      expect(dropsNodeModules, 'remoteBuild: true needs .funcignore to drop node_modules').toBe(true);
-    }
+  it('uploads the lean staged package: built here, staged by scripts/package.mjs into .deploy/', () => {
+    expect(yaml, 'a local build (the sources are not uploaded)').toMatch(/^ {4}remoteBuild: false$/m);
+    expect(yaml, 'azd uploads the staging folder, not the project').toMatch(/^ {4}dist: \.deploy$/m);
+    expect(yaml, 'the staging runs before azd packages').toMatch(/^ {6}prepackage:\n {8}shell: sh\n {8}run: node scripts\/package\.mjs$/m);
+    const script = read('scripts/package.mjs');
+    expect(script).toMatch(/const out = join\(root, '\.deploy'\)/);
+    for (const path of ['dist/functions', 'dist/src', 'host.json', 'package.json']) expect(script, `scripts/package.mjs stages ${path}`).toContain(`'${path}'`);
+    expect(script, 'production packages only').toMatch(/'ls', '--omit=dev'/);
+    expect(read('.gitignore')).toMatch(/^\.deploy\/$/m);
+  });
+
+  it('anchors every .funcignore pattern (an unanchored "test" or "src" also matches inside node_modules and dist/)', () => {
+    const patterns = read('.funcignore').split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
+    expect(patterns.filter((p) => !p.replace(/^!/, '').startsWith('/'))).toEqual([]);
+    expect(patterns, '.funcignore must keep dist/ (the built functions)').not.toContain('/dist');
+    expect(patterns.some((p) => /^\/?node_modules\/?$/.test(p)), 'a publish from the root needs node_modules (remoteBuild: false)').toBe(false);
   });
 });
 
@@ -575,7 +629,7 @@ describe('infra/grant-graph-permissions.sh', () => {
   it('fails clearly when the app has no managed identity', () => {
     const { status, stderr } = run(['--app', 'func-without-identity', '--resource-group', 'rg-test']);
     expect(status).toBe(1);
-    expect(stderr).toContain('has no system-assigned identity');
+    expect(stderr).toContain('has no managed identity');
   });
 
   it('asks for the same roles that docs/deploy.md names', () => {
