@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { doctorEndpoint } from '../../src/doctor/httpEndpoint.js';
 import { runDoctor } from '../../src/doctor/runDoctor.js';
+import { silentLogger } from '../../src/sync/logger.js';
 import type { CheckResult, DoctorReport } from '../../src/doctor/types.js';
 import { REQUIRED_GRAPH_ROLES } from '../../src/graph/tokenClaims.js';
 import { CanvasStandIn } from '../../src/sandbox/lms/canvasStandIn.js';
@@ -159,5 +161,20 @@ describe('viva-sync doctor against the Graph stand-in, Azurite and the LMS', () 
     expect(warned.verdict).toBe('warnings');
     const failed = await runDoctor({ ...options, now: () => Date.now() - 600_000 });
     expect(line(failed, 'clock')).toMatchObject({ status: 'fail', reason: expect.stringContaining('behind Graph') });
+  });
+
+  it('POST /api/doctor runs it inside the app (its own identity) and keeps the result; GET returns the last one', async () => {
+    const { h, env } = await setUp();
+    const options = { logger: silentLogger, env: { ...h.env, ...env }, cwd: h.dir };
+    const query = (learner?: string) => ({ get: (name: string) => (name === 'learner' ? (learner ?? null) : null) });
+    expect((await doctorEndpoint({ method: 'GET', query: query() }, options)).status).toBe(404);
+    const posted = await doctorEndpoint({ method: 'POST', query: query(ADA) }, options);
+    expect(posted.status).toBe(200);
+    expect(posted.jsonBody).toMatchObject({ verdict: 'green' });
+    expect(line(posted.jsonBody as DoctorReport, 'activity')).toMatchObject({ status: 'pass' });
+    const last = await doctorEndpoint({ method: 'GET', query: query() }, options);
+    expect(last).toMatchObject({ status: 200, jsonBody: { verdict: 'green', checkedAt: (posted.jsonBody as DoctorReport).checkedAt } });
+    expect((await doctorEndpoint({ method: 'DELETE', query: query() }, options)).status).toBe(405);
+    expect(JSON.stringify(posted.jsonBody)).not.toContain(env['GRAPH_TOKEN']);
   });
 });
