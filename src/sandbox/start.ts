@@ -8,7 +8,12 @@ import { formatLastDoctorLine, readLastDoctorResult } from '../doctor/lastResult
 import { openSync } from '../sync/openSync.js';
 import { startAzurite } from './azurite.js';
 import { GraphStandIn } from './graphStandIn.js';
+import { startDemoLms, type DemoAdapter } from './lms/demoLms.js';
 import { sandboxTenant, stableGuid } from './tenant.js';
+
+function isDemoAdapter(adapter: string): adapter is DemoAdapter {
+  return adapter === 'canvas' || adapter === 'moodle' || adapter === 'oneroster' || adapter === 'xapi';
+}
 
 /**
  * `npm start`: the main job on embedded defaults, with no Azure account. Azurite keeps the
@@ -24,7 +29,9 @@ export async function startSandbox(cwd: string): Promise<number> {
   const exportPath = process.env['LMS_FILE_PATH'] ?? (adapter === 'file' ? 'examples/enrollments.csv' : undefined);
   // The example export comes with its catalog: courses nobody is enrolled in, and one retired.
   const catalogPath = process.env['LMS_CATALOG_PATH'] ?? (adapter === 'file' && process.env['LMS_FILE_PATH'] === undefined ? 'examples/catalog.csv' : undefined);
-  const source = adapter === 'file' ? (exportPath ?? '') : `${adapter} at ${process.env['LMS_BASE_URL'] ?? exportPath ?? '(LMS_BASE_URL not set)'}`;
+  // An API adapter with no LMS named: its stand-in, with generated data, plays the LMS (src/sandbox/lms/demoLms.ts).
+  const demo = isDemoAdapter(adapter) && process.env['LMS_BASE_URL'] === undefined && process.env['LMS_FILE_PATH'] === undefined ? await startDemoLms(adapter) : undefined;
+  const source = adapter === 'file' ? (exportPath ?? '') : `${adapter} at ${demo?.settings['LMS_BASE_URL'] ?? process.env['LMS_BASE_URL'] ?? exportPath ?? '(LMS_BASE_URL not set)'}${demo !== undefined ? ' (its local stand-in, with generated data)' : ''}`;
 
   const azurite = await startAzurite({ location: join(sandboxDir, 'azurite'), silent: true });
   const tenant = sandboxTenant([]);
@@ -46,6 +53,7 @@ export async function startSandbox(cwd: string): Promise<number> {
   try {
     const env = {
       ...process.env,
+      ...demo?.settings,
       VIVA_PROVIDER_ID: tenant.provider.id,
       LMS_ADAPTER: adapter,
       ...(exportPath !== undefined ? { LMS_FILE_PATH: exportPath } : {}),
@@ -89,6 +97,7 @@ export async function startSandbox(cwd: string): Promise<number> {
   } finally {
     saveStandIn(standIn, graphStatePath);
     await standIn.stop();
+    await demo?.stop();
     await azurite.stop();
   }
 }

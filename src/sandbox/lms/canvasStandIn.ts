@@ -14,7 +14,7 @@
  * Faults (expired token, injected statuses, malformed bodies) are for tests.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -441,7 +441,9 @@ async function main(): Promise<void> {
   const port = Number(process.argv[2] ?? '0');
   const dataDir = resolve(process.argv[3] ?? '../shared/reference/data');
   const standIn = new CanvasStandIn();
-  seedCanvasReference(standIn, loadCanvasReference(dataDir));
+  // From a clone, with no reference data beside it: the generated demo data (./demoLms.ts).
+  if (existsSync(join(dataDir, 'canvas'))) seedCanvasReference(standIn, loadCanvasReference(dataDir));
+  else (await import('./demoLms.js')).seedCanvasDemo(standIn);
   const baseUrl = await standIn.start(port);
   process.stdout.write(`Canvas stand-in on ${baseUrl}\n  LMS_ADAPTER=canvas\n  LMS_BASE_URL=${baseUrl}\n  LMS_TOKEN=${standIn.token}\n`);
   process.once('SIGINT', () => void standIn.stop());

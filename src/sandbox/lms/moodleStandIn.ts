@@ -15,7 +15,7 @@
  * descriptions. Faults (expired token, injected statuses, malformed bodies) are for tests.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -519,7 +519,9 @@ async function main(): Promise<void> {
   const port = Number(process.argv[2] ?? '0');
   const dataDir = resolve(process.argv[3] ?? '../shared/reference/data');
   const standIn = new MoodleStandIn();
-  seedMoodleReference(standIn, loadMoodleReference(dataDir));
+  // From a clone, with no reference data beside it: the generated demo data (./demoLms.ts).
+  if (existsSync(join(dataDir, 'moodle'))) seedMoodleReference(standIn, loadMoodleReference(dataDir));
+  else (await import('./demoLms.js')).seedMoodleDemo(standIn);
   standIn.addReport(1, ['course', 'user', 'email', 'username', 'status', 'timeenrolled', 'timestarted', 'timecompleted', 'progress'], { role: 'student' });
   const baseUrl = await standIn.start(port);
   process.stdout.write(`Moodle stand-in on ${baseUrl}\n  LMS_ADAPTER=moodle\n  LMS_BASE_URL=${baseUrl}\n  LMS_TOKEN=${standIn.token}\n  (report mode: LMS_MOODLE_REPORT_ID=1)\n`);
