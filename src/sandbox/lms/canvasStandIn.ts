@@ -441,9 +441,9 @@ async function main(): Promise<void> {
   const port = Number(process.argv[2] ?? '0');
   const dataDir = resolve(process.argv[3] ?? '../shared/reference/data');
   const standIn = new CanvasStandIn();
-  // From a clone, with no reference data beside it: the generated demo data (./demoLms.ts).
+  // From a clone, with no reference data beside it: the generated demo data (./demoData.ts).
   if (existsSync(join(dataDir, 'canvas'))) seedCanvasReference(standIn, loadCanvasReference(dataDir));
-  else (await import('./demoLms.js')).seedCanvasDemo(standIn);
+  else (await import('./demoData.js')).seedCanvasDemo(standIn);
   const baseUrl = await standIn.start(port);
   process.stdout.write(`Canvas stand-in on ${baseUrl}\n  LMS_ADAPTER=canvas\n  LMS_BASE_URL=${baseUrl}\n  LMS_TOKEN=${standIn.token}\n`);
   process.once('SIGINT', () => void standIn.stop());

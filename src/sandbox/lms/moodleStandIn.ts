@@ -519,9 +519,9 @@ async function main(): Promise<void> {
   const port = Number(process.argv[2] ?? '0');
   const dataDir = resolve(process.argv[3] ?? '../shared/reference/data');
   const standIn = new MoodleStandIn();
-  // From a clone, with no reference data beside it: the generated demo data (./demoLms.ts).
+  // From a clone, with no reference data beside it: the generated demo data (./demoData.ts).
   if (existsSync(join(dataDir, 'moodle'))) seedMoodleReference(standIn, loadMoodleReference(dataDir));
-  else (await import('./demoLms.js')).seedMoodleDemo(standIn);
+  else (await import('./demoData.js')).seedMoodleDemo(standIn);
   standIn.addReport(1, ['course', 'user', 'email', 'username', 'status', 'timeenrolled', 'timestarted', 'timecompleted', 'progress'], { role: 'student' });
   const baseUrl = await standIn.start(port);
   process.stdout.write(`Moodle stand-in on ${baseUrl}\n  LMS_ADAPTER=moodle\n  LMS_BASE_URL=${baseUrl}\n  LMS_TOKEN=${standIn.token}\n  (report mode: LMS_MOODLE_REPORT_ID=1)\n`);
