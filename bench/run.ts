@@ -10,6 +10,7 @@ import { createProviderDecisionStore } from '../src/state/providerDecisionStore.
 import { GraphStandIn } from '../src/sandbox/graphStandIn.js';
 import { sandboxTenant, stableGuid } from '../src/sandbox/tenant.js';
 import type { RunSummary } from '../src/sync/types.js';
+import { exportBench } from './exportBench.js';
 import { runNaive } from './naive.js';
 
 /**
@@ -40,6 +41,8 @@ const { values: args } = parseArgs({
     workers: { type: 'string', default: '1,2,4' },
     // --mode webhook: processes started this many times each, without and with the start-up warm-up.
     'webhook-runs': { type: 'string', default: '5' },
+    // Read an export of this many MB from a local file and from Azurite's blob service (peak memory), nothing else.
+    'export-mb': { type: 'string' },
   },
 });
 
@@ -157,6 +160,14 @@ async function main(): Promise<void> {
 
   if (args.mode === 'webhook') {
     await webhookBench(env, dir, standIn, tenant.provider, Number(args['webhook-runs']));
+    await standIn.stop();
+    await azurite.stop();
+    rmSync(dir, { recursive: true, force: true });
+    return;
+  }
+
+  if (args['export-mb'] !== undefined) {
+    await exportBench({ megabytes: Number(args['export-mb']), dir, connectionString: azurite.connectionString, baseEnv: env, runChild: (childEnv) => runJsonChild('dist/bench/exportChild.js', [], { env: childEnv, cwd: dir }) });
     await standIn.stop();
     await azurite.stop();
     rmSync(dir, { recursive: true, force: true });

@@ -1,3 +1,6 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { anEnrollment, aWithdrawal, toCsv, toJsonl } from '../support/builders.js';
@@ -146,6 +149,31 @@ describe('exports in Azure Blob Storage (Azurite)', () => {
     const next = await harness.run({}, env);
     expect(next.counts.deleted).toBe(1);
     expect(harness.standIn.activities().map((a) => a.externalCourseActivityId).join()).not.toContain('w-2');
+  });
+
+  it('reads LMS_CATALOG_PATH from a Blob Storage folder: the newest complete catalog export, gzip too', async () => {
+    const row = (n: number) => ({ id: `course-${n}`, title: `Course ${n}`, url: `https://lms.example/c/${n}`, updatedAt: '2026-11-01T00:00:00.000Z' });
+    await blobs.put('catalog/2026-11-01.jsonl', toJsonl([row(1), row(2)]));
+    await blobs.putGzip('catalog/2026-11-02.jsonl.gz', toJsonl([row(1), row(2), row(3)]));
+    // Newer still, but not complete yet (an upload in progress): not the catalog of this run.
+    await blobs.stage('catalog/2026-11-03.jsonl', toJsonl([row(9)]));
+    const summary = await harness.run({}, { LMS_CATALOG_PATH: blobs.url('catalog/') });
+    expect(summary.catalog).toMatchObject({ read: 3, created: 3, complete: true });
+    expect(harness.standIn.contents().map((c) => c.externalId).sort()).toEqual(['course-1', 'course-2', 'course-3']);
+    // An empty folder lists nothing and is not complete: nothing is retired for its absence.
+    const empty = await harness.run({}, { LMS_CATALOG_PATH: blobs.url('nothing-here/') });
+    expect(empty.catalog).toMatchObject({ read: 0, retired: 0, complete: false });
+  });
+
+  it('reads a local .jsonl.gz export, once per change', async () => {
+    const e = anEnrollment({ enrollmentId: 'lz-1' });
+    harness.addUsers([e]);
+    const path = join(harness.dir, 'export.jsonl.gz');
+    writeFileSync(path, gzipSync(toJsonl([e])));
+    const env = { LMS_FILE_PATH: path };
+    expect((await harness.run({}, env)).counts.created).toBe(1);
+    expect((await harness.run({}, env)).counts.read).toBe(0);
+    expect((await exportRecords()).map((r) => [r.name, r.status])).toEqual([[path, 'done']]);
   });
 
   it('reads one named blob, and refuses a URL that names neither an export nor a folder', async () => {
