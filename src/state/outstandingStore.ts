@@ -84,7 +84,7 @@ export class TableOutstandingStore {
     await this.#client.upsertEntity(toWritableEntity({ partitionKey: batchPartition(pageId), rowKey: batchId, state: 'done', items, ...counts, doneAt: new Date().toISOString() }), 'Replace', { abortSignal: options.abortSignal });
   }
 
-  /** A delivery that did not finish: its error, and (when given) what it did, for the next delivery to add to. */
+  /** A delivery that did not finish: its error, and (when given) what the batch did so far (the next delivery replaces it). */
   async batchFailed(pageId: string, batchId: string, items: number, error: string, counts?: BatchCounts, options: StateOperationOptions = {}): Promise<void> {
     const entity = toWritableEntity({ partitionKey: batchPartition(pageId), rowKey: batchId, state: 'enqueued', items, ...counts, lastError: error.slice(0, 8_000) });
     await this.#client.upsertEntity(entity, 'Merge', { abortSignal: options.abortSignal });

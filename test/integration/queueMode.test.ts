@@ -46,11 +46,11 @@ function worker(h: SyncHarness, signal?: AbortSignal): Promise<QueueWorker> {
 }
 
 /** A worker loop in this process until the test ends (or `controller` aborts). */
-async function startWorker(h: SyncHarness, options: { visibilityTimeoutSeconds?: number; maxDequeueCount?: number; controller?: AbortController } = {}): Promise<{ done: Promise<void> }> {
+async function startWorker(h: SyncHarness, options: { visibilityTimeoutSeconds?: number; maxDequeueCount?: number; controller?: AbortController; onBatch?: Parameters<typeof runWorkerLoop>[0]['onBatch'] } = {}): Promise<{ done: Promise<void> }> {
   const controller = options.controller ?? new AbortController();
   stops.push(controller);
   const w = await worker(h, controller.signal);
-  const done = runWorkerLoop({ queues: w.queues, deps: w.deps, abortSignal: controller.signal, pollMs: 50, visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? 30, ...(options.maxDequeueCount !== undefined ? { maxDequeueCount: options.maxDequeueCount } : {}) });
+  const done = runWorkerLoop({ queues: w.queues, deps: w.deps, abortSignal: controller.signal, pollMs: 50, visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? 30, retryDelaySeconds: 0, ...(options.maxDequeueCount !== undefined ? { maxDequeueCount: options.maxDequeueCount } : {}), ...(options.onBatch !== undefined ? { onBatch: options.onBatch } : {}) });
   done.catch(() => undefined);
   return { done };
 }
@@ -157,6 +157,44 @@ describe('queue mode: the timer plans, queue workers write', () => {
     expect(redo).toMatchObject({ status: 'done', written: 0 });
     expect(harness.standIn.stats().writes).toBe(0);
     expectOneActivityEach(harness, 12);
+  });
+
+  it("a batch slowed by throttling stays with its worker: its visibility is extended, so a second worker never starts it", async () => {
+    harness = await setUp(8);
+    const runner = await planner(harness, 200);
+    expect((await runner.run({ pageSize: 50 })).status).toBe('partial');
+    // Graph throttles the first creates (Retry-After 1 s each): the batch takes several times the 1 s visibility.
+    let throttled = 0;
+    harness.standIn.setOptions({ faults: { retryAfterSeconds: 1, decide: ({ method, path }) => (method === 'POST' && path.includes('/learningCourseActivities') && ++throttled <= 3 ? 'throttle' : undefined) } });
+    const deliveries: number[] = [];
+    const onBatch = (_: unknown, delivery: { dequeueCount: number }): void => void deliveries.push(delivery.dequeueCount);
+    void (await startWorker(harness, { visibilityTimeoutSeconds: 1, onBatch }));
+    void (await startWorker(harness, { visibilityTimeoutSeconds: 1, onBatch }));
+    const summary = await (await planner(harness, 30_000)).run({ pageSize: 50 });
+    expect(summary).toMatchObject({ status: 'succeeded', counts: { created: 8 } });
+    expect(throttled).toBeGreaterThanOrEqual(3);
+    // Each batch was delivered once: no second worker took it while the first was still writing.
+    expect(deliveries.length).toBeGreaterThan(0);
+    expect(deliveries.every((d) => d === 1)).toBe(true);
+    expectOneActivityEach(harness, 8);
+  });
+
+  it("a redelivered batch's counts replace the earlier delivery's: a failure retried counts once", async () => {
+    harness = await setUp(0);
+    const unknown = anEnrollment({ enrollmentId: 'enr-unknown', learner: { id: 'x', upn: 'former.x@contoso.example', email: undefined }, updatedAt: '2026-11-01T11:00:00.000Z' });
+    harness.writeExport([...exportOf(2), unknown]);
+    const runner = await planner(harness, 100);
+    expect((await runner.run({ pageSize: 50 })).status).toBe('partial');
+    const w = await worker(harness);
+    const [m] = (await w.queues.work.receiveMessages({ numberOfMessages: 32 })).receivedMessageItems;
+    const message = parseWorkBatch(decodeQueueMessage(m?.messageText ?? ''));
+    expect(await processWorkBatch(message, w.deps)).toMatchObject({ status: 'done', failed: 1 });
+    // The delivery's done mark was lost (its worker died after recording what it did): the queue delivers it again.
+    await w.outstanding.batchFailed(message.pageId, message.batchId, message.items?.length ?? 0, 'the worker died', { created: 2, updated: 0, deleted: 0, failed: 1 });
+    expect(await processWorkBatch(message, w.deps)).toMatchObject({ status: 'done', failed: 1 });
+    expect((await w.outstanding.getBatch(message.pageId, message.batchId))?.counts).toEqual({ created: 2, updated: 0, deleted: 0, failed: 1 });
+    const settled = await runner.run({ pageSize: 50 });
+    expect(settled.counts).toMatchObject({ created: 2, failed: 1 });
   });
 
   it('a worker stopped mid-batch leaves the batch to another, which finishes it without a duplicate', async () => {

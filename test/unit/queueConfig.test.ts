@@ -17,3 +17,16 @@ describe('queue mode settings', () => {
     expect(() => loadConfig({ ...minimal, SYNC_QUEUE_NAME: name }, { cwd: emptyDir })).toThrow(/SYNC_QUEUE_NAME/);
   });
 });
+
+describe('the CLI worker and the hosted queue trigger agree (host.json)', () => {
+  it('maxDequeueCount and the retry delay (visibilityTimeout) are the same', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { MAX_DEQUEUE_COUNT, RETRY_DELAY_SECONDS, DEFAULT_VISIBILITY_SECONDS } = await import('../../src/sync/queue/worker.js');
+    const host = JSON.parse(readFileSync(join(import.meta.dirname, '../../host.json'), 'utf8')) as { extensions: { queues: { maxDequeueCount: number; visibilityTimeout: string } } };
+    const [h, m, s] = host.extensions.queues.visibilityTimeout.split(':').map(Number);
+    expect(host.extensions.queues.maxDequeueCount).toBe(MAX_DEQUEUE_COUNT);
+    expect((h ?? 0) * 3600 + (m ?? 0) * 60 + (s ?? 0)).toBe(RETRY_DELAY_SECONDS);
+    // A taken message is hidden longer than the retry delay and renewed meanwhile.
+    expect(DEFAULT_VISIBILITY_SECONDS).toBeGreaterThan(RETRY_DELAY_SECONDS);
+  });
+});

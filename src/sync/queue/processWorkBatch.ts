@@ -47,11 +47,18 @@ export async function processWorkBatch(input: unknown, deps: WorkerDeps): Promis
   if (batch === undefined && (await deps.outstanding.getPage(message.pageId, opts)) === undefined) return { status: 'duplicate', ...none };
 
   const ledger = await deps.state.ledger.getMany(items.map((i) => i.externalId), opts);
+  // What this batch did, over all its deliveries, judged from the ledger now: a redelivery's counts
+  // replace the earlier delivery's, so a failure retried is counted once and a write done earlier still counts.
+  const counts: { -readonly [K in keyof BatchCounts]: number } = { ...NO_BATCH_COUNTS };
   const todo: WorkItem[] = [];
   for (const item of items) {
     const entry = ledger.get(item.externalId);
-    // Written by an earlier delivery, or overtaken by a newer record: nothing to do.
-    if (entry?.sourceUpdatedAt !== undefined && (entry.sourceUpdatedAt > item.sourceUpdatedAt || (entry.sourceUpdatedAt === item.sourceUpdatedAt && isDone(entry, item)))) continue;
+    if (entry?.sourceUpdatedAt !== undefined && entry.sourceUpdatedAt === item.sourceUpdatedAt && isDone(entry, item)) {
+      counts[DONE_AS[item.kind]] += 1; // written by an earlier delivery
+      continue;
+    }
+    // Overtaken by a newer record: the batch that carries it counts it.
+    if (entry?.sourceUpdatedAt !== undefined && entry.sourceUpdatedAt > item.sourceUpdatedAt) continue;
     todo.push(item.kind === 'create' && entry?.state === 'pending' && !item.lookupFirst ? { ...item, lookupFirst: true } : item);
   }
   // Write-ahead, as inline: a create that reaches Graph before this worker dies is found again by lookup.
@@ -82,8 +89,6 @@ export async function processWorkBatch(input: unknown, deps: WorkerDeps): Promis
   );
 
   const now = new Date().toISOString();
-  // Added to what earlier deliveries of this batch did: the planner's run summary reports the sum.
-  const counts: { -readonly [K in keyof BatchCounts]: number } = { ...(batch?.counts ?? NO_BATCH_COUNTS) };
   const entries: LedgerEntry[] = [];
   for (const outcome of outcomes) {
     const entry = ledgerEntryOf(outcome, now);
@@ -115,7 +120,10 @@ export async function processWorkBatch(input: unknown, deps: WorkerDeps): Promis
   return { status: 'done', written: entries.length, skipped: items.length - todo.length, failed };
 }
 
-function isDone(entry: LedgerEntry, item: WorkItem): boolean {
+/** The count a planned item adds once written. */
+export const DONE_AS = { create: 'created', update: 'updated', delete: 'deleted' } as const satisfies Record<WorkItem['kind'], keyof BatchCounts>;
+
+export function isDone(entry: LedgerEntry, item: WorkItem): boolean {
   return item.kind === 'delete' ? entry.state === 'deleted' : entry.state === 'synced' && entry.fingerprint === item.fingerprint;
 }
 
