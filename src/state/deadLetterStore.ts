@@ -17,7 +17,7 @@ import {
   truncateText,
 } from './tableClients.js';
 import type { StoredEntity } from './tableClients.js';
-import type { DeadLetter, DeadLetterKind, DeadLetterStore, StateOperationOptions } from './types.js';
+import type { DeadLetter, DeadLetterBrief, DeadLetterKind, DeadLetterStore, StateOperationOptions } from './types.js';
 
 const PARTITION_KEY = 'dl';
 const KINDS: readonly DeadLetterKind[] = ['invalid', 'write'];
@@ -96,6 +96,10 @@ export class TableDeadLetterStore implements DeadLetterStore {
     for await (const entity of listAll(this.#client, filter, options)) yield fromEntity(entity);
   }
 
+  async *listBrief(options: StateOperationOptions = {}): AsyncIterable<DeadLetterBrief> {
+    for await (const entity of listAll(this.#client, odata`PartitionKey eq ${PARTITION_KEY}`, { ...options, select: [...BRIEF_FIELDS] })) yield briefOf(entity);
+  }
+
   async count(options: StateOperationOptions = {}): Promise<number> {
     let count = 0;
     const rows = listAll(this.#client, odata`PartitionKey eq ${PARTITION_KEY}`, { ...options, select: ['rowKey'] });
@@ -104,13 +108,18 @@ export class TableDeadLetterStore implements DeadLetterStore {
   }
 }
 
+/** The properties of a letter but its record (a projection: the service sends only these). */
+const BRIEF_FIELDS = ['key', 'kind', 'reason', 'code', 'statusCode', 'enrollmentId', 'position', 'attempts', 'firstFailedAt', 'lastFailedAt', 'retryable'] as const;
+
 function fromEntity(entity: StoredEntity): DeadLetter {
-  const letter: { -readonly [K in keyof DeadLetter]: DeadLetter[K] } = {
+  return { ...briefOf(entity), record: readString(entity, 'record'), recordFingerprint: readString(entity, 'recordFingerprint') };
+}
+
+function briefOf(entity: StoredEntity): DeadLetterBrief {
+  const letter: { -readonly [K in keyof DeadLetterBrief]: DeadLetterBrief[K] } = {
     key: readString(entity, 'key'),
     kind: readEnum(entity, 'kind', KINDS),
     reason: readString(entity, 'reason'),
-    record: readString(entity, 'record'),
-    recordFingerprint: readString(entity, 'recordFingerprint'),
     attempts: readNumber(entity, 'attempts'),
     firstFailedAt: readString(entity, 'firstFailedAt'),
     lastFailedAt: readString(entity, 'lastFailedAt'),

@@ -1,7 +1,7 @@
 import { odata } from '@azure/data-tables';
 import type { TableClient } from '@azure/data-tables';
 import { encodeKey } from './keys.js';
-import { listAll, readEnum, readNumber, readOptionalString, readString, toWritableEntity, truncateText } from './tableClients.js';
+import { listAll, readEnum, readNumber, readOptionalNumber, readOptionalString, readString, toWritableEntity, truncateText } from './tableClients.js';
 import type { StoredEntity } from './tableClients.js';
 import type { RunCounts, RunHistory, RunRecord, RunStatus, StateOperationOptions } from './types.js';
 
@@ -93,7 +93,13 @@ function toEntity(run: RunRecord): ReturnType<typeof toWritableEntity> {
     cursorBefore: run.cursorBefore,
     cursorAfter: run.cursorAfter,
     message: run.message === undefined ? undefined : truncateText(run.message, MAX_MESSAGE_LENGTH),
+    ...(run.graph === undefined ? {} : { graphRequests: int32(run.graph.requests), graphRetries: int32(run.graph.retries), graphThrottled: int32(run.graph.throttled) }),
   });
+}
+
+/** Graph counters are kept as Int32 too; a run past 2^31 requests is not expected, but must not fail the write. */
+function int32(value: number): number {
+  return Math.min(Math.max(0, Math.trunc(value)), 0x7fff_ffff);
 }
 
 function fromEntity(entity: StoredEntity): RunRecord {
@@ -115,6 +121,10 @@ function fromEntity(entity: StoredEntity): RunRecord {
   for (const name of ['finishedAt', 'cursorBefore', 'cursorAfter', 'message'] as const) {
     const value = readOptionalString(entity, name);
     if (value !== undefined) run[name] = value;
+  }
+  const requests = readOptionalNumber(entity, 'graphRequests');
+  if (requests !== undefined) {
+    run.graph = { requests, retries: readOptionalNumber(entity, 'graphRetries') ?? 0, throttled: readOptionalNumber(entity, 'graphThrottled') ?? 0 };
   }
   return run;
 }

@@ -142,6 +142,8 @@ export interface DeadLetter {
   readonly retryable: boolean;
 }
 
+export type DeadLetterBrief = Omit<DeadLetter, 'record' | 'recordFingerprint'>;
+
 export interface DeadLetterStore {
   get(key: string, options?: StateOperationOptions): Promise<DeadLetter | undefined>;
   put(letter: DeadLetter, options?: StateOperationOptions): Promise<void>;
@@ -149,6 +151,8 @@ export interface DeadLetterStore {
   /** Which of these keys have a dead letter (batched keyed queries, not a scan). */
   existing(keys: readonly string[], options?: StateOperationOptions): Promise<Set<string>>;
   list(options?: StateOperationOptions & { readonly retryableOnly?: boolean }): AsyncIterable<DeadLetter>;
+  /** Every letter without its record (the bulk of the entity): for overviews of many letters. */
+  listBrief(options?: StateOperationOptions): AsyncIterable<DeadLetterBrief>;
   count(options?: StateOperationOptions): Promise<number>;
 }
 
@@ -177,6 +181,8 @@ export interface RunRecord {
   readonly cursorBefore?: string;
   readonly cursorAfter?: string;
   readonly message?: string;
+  /** Graph traffic of the run (absent in runs recorded before it was kept, and in dry runs). */
+  readonly graph?: { readonly requests: number; readonly retries: number; readonly throttled: number };
 }
 
 export interface RunHistory {

@@ -51,7 +51,7 @@ export function readOnlyState(state: SyncState): SyncState {
     ledger: { getMany: (ids, o) => state.ledger.getMany(ids, o), putMany: async () => {}, list: (o) => state.ledger.list(o), listStatus: (o) => state.ledger.listStatus(o) },
     contents: { getMany: (ids, o) => state.contents.getMany(ids, o), put: async () => {}, putMany: async () => {}, listStatus: (o) => state.contents.listStatus(o) },
     learners: { get: (k, age, o) => state.learners.get(k, age, o), put: async () => {} },
-    deadLetters: { get: (k, o) => state.deadLetters.get(k, o), put: async () => {}, delete: async () => {}, existing: (k, o) => state.deadLetters.existing(k, o), list: (o) => state.deadLetters.list(o), count: (o) => state.deadLetters.count(o) },
+    deadLetters: { get: (k, o) => state.deadLetters.get(k, o), put: async () => {}, delete: async () => {}, existing: (k, o) => state.deadLetters.existing(k, o), list: (o) => state.deadLetters.list(o), listBrief: (o) => state.deadLetters.listBrief(o), count: (o) => state.deadLetters.count(o) },
     runs: { put: async () => {}, get: (id, o) => state.runs.get(id, o), listRecent: (n, o) => state.runs.listRecent(n, o) },
     lease: { tryAcquire: async (owner) => noLease(owner), current: (o) => state.lease.current(o) },
   };

@@ -232,6 +232,8 @@ class Run {
       ...(this.cursorBefore !== undefined ? { cursorBefore: this.cursorBefore } : {}),
       ...(this.cursorAfter !== undefined ? { cursorAfter: this.cursorAfter } : {}),
       ...(end.message !== undefined ? { message: end.message } : {}),
+      // The status page charts each run's Graph traffic; a dry run sends nothing worth keeping.
+      ...(this.deps.gatewayStats !== undefined && this.deps.dryRun !== true ? { graph: { ...this.deps.gatewayStats() } } : {}),
     };
   }
 
