@@ -1,4 +1,12 @@
 /** Text helpers of the status page (pure). */
+import type { RunRecord } from '../state/types.js';
+
+/** How long a finished run took; undefined while it runs. */
+export function durationOf(run: Pick<RunRecord, 'startedAt' | 'finishedAt'>): number | undefined {
+  if (run.finishedAt === undefined) return undefined;
+  const ms = Date.parse(run.finishedAt) - Date.parse(run.startedAt);
+  return Number.isFinite(ms) ? Math.max(0, ms) : undefined;
+}
 
 /** Escapes text for HTML content and for double- or single-quoted attribute values. */
 export function escapeHtml(text: string): string {

@@ -4,9 +4,11 @@
  * page's own Content-Security-Policy) and inline SVG. Every value from the state is escaped.
  */
 import { createHash } from 'node:crypto';
-import { escapeHtml, formatAge, formatDuration, formatNumber } from './format.js';
+import type { RunRecord } from '../state/types.js';
+import type { SyncStatusReport } from '../sync/status.js';
+import type { DeadLetterOverview } from './deadLetterOverview.js';
+import { durationOf, escapeHtml, formatAge, formatDuration, formatNumber } from './format.js';
 import { renderRunChart } from './runChart.js';
-import type { DeadLetterOverview, QuarantineView, RunView, StatusData } from './statusData.js';
 
 const CSS = `
 :root{color-scheme:light;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1f2328;background:#f6f8fa}
@@ -52,15 +54,15 @@ export interface RenderStatusPageOptions {
   readonly title?: string;
 }
 
-export function renderStatusPage(data: StatusData, options: RenderStatusPageOptions = {}): string {
-  const now = new Date(data.generatedAt);
+export function renderStatusPage(report: SyncStatusReport, options: RenderStatusPageOptions = {}): string {
+  const now = new Date(report.checkedAt);
   const title = options.title === undefined ? 'Viva Learning sync: status' : `Viva Learning sync: status of ${options.title}`;
   const sections = [
-    verdictSection(data),
-    quarantineSection(data.quarantine, now),
-    runsSection(data.runs),
-    deadLetterSection(data.deadLetters, now),
-    factsSection(data, now),
+    verdictSection(report, now),
+    quarantineSection(report.quarantine, now),
+    report.runs === null ? '' : runsSection(report.runs),
+    report.deadLetters === null ? '' : deadLetterSection(report.deadLetters, now),
+    report.storage?.ok === true ? factsSection(report, now) : '',
   ];
   return `<!doctype html>
 <html lang="en">
@@ -74,31 +76,32 @@ export function renderStatusPage(data: StatusData, options: RenderStatusPageOpti
 </head>
 <body>
 <h1>${escapeHtml(title)}</h1>
-<p class="meta">Generated ${escapeHtml(data.generatedAt)} from the state tables. The same data as JSON: <code>Accept: application/json</code>.</p>
-${sections.join('\n')}
+<p class="meta">Checked ${escapeHtml(report.checkedAt)} from the state tables. The same data as JSON: <code>Accept: application/json</code>.</p>
+${sections.filter((x) => x !== '').join('\n')}
 </body>
 </html>
 `;
 }
 
-function verdictSection(data: StatusData): string {
-  const v = data.health.verdict;
+function verdictSection(report: SyncStatusReport, now: Date): string {
+  const v = report.status;
+  const success = report.lastSuccess;
+  const reasons = report.problems.length > 0 ? report.problems : [`Every check passed${success === null ? '' : `: the last successful pass finished ${formatAge(success.finishedAt ?? success.startedAt, now)}`}.`];
   return `<section class="card" id="health"><span class="verdict v-${v}">${v}</span>
-<ul class="reasons">${data.health.reasons.map((r) => `<li>${escapeHtml(r)}</li>`).join('')}</ul></section>`;
+<ul class="reasons">${reasons.map((r) => `<li>${escapeHtml(r)}</li>`).join('')}</ul></section>`;
 }
 
-function quarantineSection(q: QuarantineView | null, now: Date): string {
+function quarantineSection(q: SyncStatusReport['quarantine'], now: Date): string {
   if (q === null || !q.active) return '';
-  const counts = q.counts === null ? '' : `<dt>Run's writes</dt><dd>${formatNumber(q.counts.attempted)} attempted, ${formatNumber(q.counts.failed)} failed, ${formatNumber(q.counts.deletes)} deletes</dd>`;
-  const command = q.trigger === 'deletes' ? `${q.clearCommand} --allow-deletes` : q.clearCommand;
+  const command = q.trigger === 'deletes' ? 'viva-sync quarantine clear --allow-deletes' : 'viva-sync quarantine clear';
   return `<section class="card alert" id="quarantine"><h2>Quarantine</h2>
 <p>Sync passes are skipped until an operator clears the quarantine.</p>
 <dl class="facts"><dt>Why</dt><dd>${escapeHtml(q.reason ?? 'unknown')}</dd><dt>Tripped by</dt><dd>${escapeHtml(q.trigger ?? 'unknown')}</dd>
-<dt>Since</dt><dd>${escapeHtml(q.since ?? 'unknown')} (${escapeHtml(formatAge(q.since, now))})</dd><dt>Run</dt><dd class="mono">${escapeHtml(q.runId ?? 'unknown')}</dd>${counts}</dl>
+<dt>Since</dt><dd>${escapeHtml(q.since ?? 'unknown')} (${escapeHtml(formatAge(q.since, now))})</dd></dl>
 <p>Once the cause is fixed: <code class="cmd">${escapeHtml(command)}</code></p></section>`;
 }
 
-function runsSection(runs: readonly RunView[]): string {
+function runsSection(runs: readonly RunRecord[]): string {
   const legend = ['created', 'updated', 'deleted', 'failed', 'unchanged', 'duration']
     .map((s) => `<span><i class="l-${s}"></i>${s}</span>`)
     .join('');
@@ -106,7 +109,8 @@ function runsSection(runs: readonly RunView[]): string {
     .slice(0, 10)
     .map((r) => {
       const c = r.counts;
-      return `<tr><td class="mono">${escapeHtml(r.startedAt)}</td><td class="mono">${escapeHtml(r.runId)}</td><td>${escapeHtml(r.trigger)}</td><td class="status-${r.status}">${r.status}</td>${[c.read, c.created, c.updated, c.deleted, c.unchanged, c.failed].map((n) => `<td class="num">${formatNumber(n)}</td>`).join('')}<td class="num">${r.durationMs === null ? '' : escapeHtml(formatDuration(r.durationMs))}</td><td class="num">${r.graph === null ? '' : `${formatNumber(r.graph.requests)} / ${formatNumber(r.graph.retries)} / ${formatNumber(r.graph.throttled)}`}</td></tr>`;
+      const duration = durationOf(r);
+      return `<tr><td class="mono">${escapeHtml(r.startedAt)}</td><td class="mono">${escapeHtml(r.runId)}</td><td>${escapeHtml(r.trigger)}</td><td class="status-${r.status}">${r.status}</td>${[c.read, c.created, c.updated, c.deleted, c.unchanged, c.failed].map((n) => `<td class="num">${formatNumber(n)}</td>`).join('')}<td class="num">${duration === undefined ? '' : escapeHtml(formatDuration(duration))}</td><td class="num">${r.graph === undefined ? '' : `${formatNumber(r.graph.requests)} / ${formatNumber(r.graph.retries)} / ${formatNumber(r.graph.throttled)}`}</td></tr>`;
     })
     .join('\n');
   return `<section id="runs"><h2>Runs (last ${runs.length})</h2>
@@ -117,8 +121,8 @@ ${runs.length === 0 ? '' : `<table><thead><tr><th>started</th><th>run</th><th>tr
 }
 
 function deadLetterSection(d: DeadLetterOverview, now: Date): string {
-  if (d.scanned === 0) return `<section id="dead-letters"><h2>Dead letters</h2><p class="empty">None: every record was sent.</p></section>`;
-  const scope = d.complete ? `${formatNumber(d.scanned)} dead letters` : `At least ${formatNumber(d.scanned)} dead letters (the count stopped there; <code class="cmd">${escapeHtml(d.listCommand)}</code> lists them all)`;
+  if (d.count === 0) return `<section id="dead-letters"><h2>Dead letters</h2><p class="empty">None: every record was sent.</p></section>`;
+  const scope = d.complete ? `${formatNumber(d.count)} dead letters` : `At least ${formatNumber(d.count)} dead letters (the count stopped there; <code class="cmd">${escapeHtml(d.listCommand)}</code> lists them all)`;
   const rows = d.groups
     .map((g) => {
       const samples = g.samples
@@ -138,20 +142,27 @@ function deadLetterSection(d: DeadLetterOverview, now: Date): string {
 <tbody>${rows}</tbody></table>${others}</section>`;
 }
 
-function factsSection(data: StatusData, now: Date): string {
-  const c = data.cursor;
-  const q = data.queue;
-  const g = data.graph;
+function factsSection(report: SyncStatusReport, now: Date): string {
+  const c = report.cursor;
+  const q = report.queue;
+  const g = report.graph;
+  const lease = report.runLease;
+  const t = report.throttling;
   const queue =
-    q.mode === 'inline'
+    q === null || q.mode === 'inline'
       ? '<dt>Mode</dt><dd>inline (the run writes to Graph itself)</dd>'
       : `<dt>Mode</dt><dd>queue</dd><dt>Work queue</dt><dd>${q.depth === null ? 'unknown' : `${formatNumber(q.depth)} messages`}</dd><dt>Poison queue</dt><dd>${q.poisonDepth === null ? 'unknown' : `${formatNumber(q.poisonDepth)} messages`}</dd><dt>Outstanding pages</dt><dd>${q.outstandingPages === null ? 'unknown' : formatNumber(q.outstandingPages)}</dd>`;
-  const catalog = data.catalog === null ? '' : `<h2>Course catalog</h2><div class="card"><dl class="facts"><dt>Active courses</dt><dd>${formatNumber(data.catalog.active)}</dd><dt>Retired</dt><dd>${formatNumber(data.catalog.retired)}</dd></dl></div>`;
+  const pending = report.pending === null ? '' : `<dt>Webhook records waiting</dt><dd>${formatNumber(report.pending.count)}</dd>`;
+  const catalog = report.catalog === null ? '' : `<h2>Course catalog</h2><div class="card"><dl class="facts"><dt>Active courses</dt><dd>${formatNumber(report.catalog.active)}</dd><dt>Retired</dt><dd>${formatNumber(report.catalog.retired)}</dd></dl></div>`;
+  const traffic =
+    g === null || g.runs === 0
+      ? '<p class="empty">No run recorded its Graph traffic yet.</p>'
+      : `<dl class="facts"><dt>Over the last</dt><dd>${formatNumber(g.runs)} runs</dd><dt>Requests</dt><dd>${formatNumber(g.requests)}</dd><dt>Retries</dt><dd>${formatNumber(g.retries)}</dd><dt>Throttled (429/503)</dt><dd>${formatNumber(g.throttled)}</dd>${t === null ? '' : `<dt>Shared rate</dt><dd>${t.sharedRatePerSecond === null ? 'none learned' : `${formatNumber(t.sharedRatePerSecond)} requests/s`}${t.pausedUntil === null ? '' : `, paused until ${escapeHtml(t.pausedUntil)}`}</dd>`}</dl>`;
   return `<section id="facts"><h2>Cursor and lease</h2><div class="card"><dl class="facts">
-<dt>Cursor</dt><dd class="mono">${escapeHtml(c.value ?? '(none: the next run reads everything)')}</dd>
-<dt>Saved</dt><dd>${escapeHtml(c.savedAt ?? 'never')} (${escapeHtml(formatAge(c.savedAt, now))})</dd>
-<dt>Ledger complete</dt><dd>${c.ledgerComplete ? 'yes' : 'no (a first full pass has not finished)'}</dd>
-<dt>Run lease</dt><dd>${data.lease === null ? 'free' : `held by <span class="mono">${escapeHtml(data.lease.holder)}</span> until ${escapeHtml(data.lease.expiresAt)}`}</dd></dl></div>
-<h2>Graph traffic</h2><div class="card" id="graph">${g.runs === 0 ? '<p class="empty">No run recorded its Graph traffic yet.</p>' : `<dl class="facts"><dt>Over the last</dt><dd>${formatNumber(g.runs)} runs</dd><dt>Requests</dt><dd>${formatNumber(g.requests)}</dd><dt>Retries</dt><dd>${formatNumber(g.retries)}</dd><dt>Throttled (429/503)</dt><dd>${formatNumber(g.throttled)}</dd></dl>`}</div>
+<dt>Cursor</dt><dd class="mono">${escapeHtml(c?.value ?? '(none: the next run reads everything)')}</dd>
+<dt>Saved</dt><dd>${escapeHtml(c?.savedAt ?? 'never')} (${escapeHtml(formatAge(c?.savedAt ?? null, now))})</dd>
+<dt>Ledger complete</dt><dd>${c?.ledgerComplete === true ? 'yes' : 'no (a first full pass has not finished)'}</dd>
+<dt>Run lease</dt><dd>${lease === null || !lease.held ? 'free' : `held by <span class="mono">${escapeHtml(lease.owner ?? 'unknown')}</span> until ${escapeHtml(lease.expiresAt ?? 'unknown')}`}</dd>${pending}</dl></div>
+<h2>Graph traffic</h2><div class="card" id="graph">${traffic}</div>
 <h2>Queue</h2><div class="card"><dl class="facts">${queue}</dl></div>${catalog}</section>`;
 }

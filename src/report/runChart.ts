@@ -5,8 +5,8 @@
  * Colours come from classes in the page's one stylesheet: no style attributes, which a strict
  * Content-Security-Policy would block.
  */
-import { escapeHtml, formatDuration, formatNumber } from './format.js';
-import type { RunView } from './statusData.js';
+import type { RunRecord } from '../state/types.js';
+import { durationOf, escapeHtml, formatDuration, formatNumber } from './format.js';
 
 const WIDTH = 960;
 const LEFT = 64;
@@ -20,7 +20,7 @@ const PANELS = [
 const HEIGHT = 364;
 const WRITE_SERIES = ['created', 'updated', 'deleted', 'failed'] as const;
 
-export function renderRunChart(runsNewestFirst: readonly RunView[]): string {
+export function renderRunChart(runsNewestFirst: readonly RunRecord[]): string {
   const runs = [...runsNewestFirst].reverse();
   if (runs.length === 0) {
     return '<p class="empty">No runs recorded yet: the chart appears after the first sync.</p>';
@@ -33,7 +33,7 @@ export function renderRunChart(runsNewestFirst: readonly RunView[]): string {
   const xOf = (t: number): number => (span === 0 ? LEFT + PLOT / 2 : LEFT + barWidth / 2 + ((t - first) / span) * (PLOT - barWidth));
   const maxWrites = Math.max(1, ...runs.map((r) => WRITE_SERIES.reduce((n, s) => n + r.counts[s], 0)));
   const maxUnchanged = Math.max(1, ...runs.map((r) => r.counts.unchanged));
-  const maxDuration = Math.max(1, ...runs.map((r) => r.durationMs ?? 0));
+  const maxDuration = Math.max(1, ...runs.map((r) => durationOf(r) ?? 0));
 
   const parts: string[] = [];
   parts.push(`<svg class="chart" viewBox="0 0 ${WIDTH} ${HEIGHT}" width="100%" role="img" aria-labelledby="chart-title" xmlns="http://www.w3.org/2000/svg">`);
@@ -69,7 +69,8 @@ export function renderRunChart(runsNewestFirst: readonly RunView[]): string {
     const hu = (run.counts.unchanged / maxUnchanged) * unchanged.height;
     if (hu > 0) rects.push(`<rect class="s-unchanged" x="${fixed(x)}" y="${fixed(unchanged.top + unchanged.height - hu)}" width="${fixed(barWidth)}" height="${fixed(hu)}"/>`);
     const duration = PANELS[2];
-    const hd = ((run.durationMs ?? 0) / maxDuration) * duration.height;
+    const durationMs = durationOf(run);
+    const hd = ((durationMs ?? 0) / maxDuration) * duration.height;
     if (hd > 0) rects.push(`<rect class="s-duration" x="${fixed(x)}" y="${fixed(duration.top + duration.height - hd)}" width="${fixed(barWidth)}" height="${fixed(hd)}"/>`);
     // A transparent column over all panels: the whole height answers the pointer with the tooltip.
     rects.push(`<rect class="hit" x="${fixed(x)}" y="${writes.top}" width="${fixed(barWidth)}" height="${duration.top + duration.height - writes.top}"/>`);
@@ -81,9 +82,9 @@ export function renderRunChart(runsNewestFirst: readonly RunView[]): string {
     const tip =
       `${run.startedAt} ${run.runId} (${run.trigger}): ${run.status}\n` +
       `created ${c.created}, updated ${c.updated}, deleted ${c.deleted}, failed ${c.failed}, unchanged ${c.unchanged}, read ${c.read}\n` +
-      `duration ${run.durationMs === null ? 'unknown' : formatDuration(run.durationMs)}` +
-      (run.graph !== null ? `; Graph ${run.graph.requests} requests, ${run.graph.retries} retries, ${run.graph.throttled} throttled` : '') +
-      (run.message !== null ? `\n${run.message.split('\n', 1)[0] ?? ''}` : '');
+      `duration ${durationMs === undefined ? 'unknown' : formatDuration(durationMs)}` +
+      (run.graph !== undefined ? `; Graph ${run.graph.requests} requests, ${run.graph.retries} retries, ${run.graph.throttled} throttled` : '') +
+      (run.message !== undefined ? `\n${run.message.split('\n', 1)[0] ?? ''}` : '');
     parts.push(`<g class="run run-${run.status}" data-run-id="${escapeHtml(run.runId)}"><title>${escapeHtml(tip)}</title>${rects.join('')}</g>`);
   });
   parts.push('</svg>');

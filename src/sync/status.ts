@@ -17,19 +17,19 @@ import type { RunRecord, StateOperationOptions, SyncState } from '../state/types
 import { assessPasses, DEFAULT_MAX_AGE_MINUTES, RECENT_RUNS, STORAGE_TIMEOUT_MS, withTimeout, type OverallStatus, type PassSummary } from './health.js';
 import type { Logger } from './logger.js';
 import { withAbandoned } from './runStatus.js';
+import { readDeadLetterOverview, type DeadLetterOverview } from '../report/deadLetterOverview.js';
+import { CHART_RUNS, type GraphTraffic, type QueueView } from '../report/statusData.js';
 
-const SHOWN_RUNS = 20;
-const SHOWN_DEAD_LETTERS = 20;
-/** Dead letters read to group them by reason; past this the groups cover only the first ones read. */
-const GROUPED_DEAD_LETTERS = 5_000;
+/** The runs the report carries: the status page charts them. */
+const SHOWN_RUNS = CHART_RUNS;
 
-export interface StatusDeadLetter {
-  readonly key: string;
-  readonly reason: string;
-  readonly attempts: number;
-  readonly retryable: boolean;
-  readonly lastFailedAt: string;
-  readonly position?: string;
+export type StatusDeadLetter = DeadLetterOverview['recent'][number];
+
+/** The queue mode's parts the report reads: message counts and the planner's open pages. */
+export interface QueueProbe {
+  /** Approximate messages in the work queue and its poison queue. */
+  depths(options?: StateOperationOptions): Promise<{ readonly depth: number; readonly poisonDepth: number }>;
+  outstandingPages(options?: StateOperationOptions): Promise<number>;
 }
 
 export interface SyncStatusReport {
@@ -45,21 +45,25 @@ export interface SyncStatusReport {
   readonly lastSuccess: PassSummary | null;
   /** Every kind of run, newest first. */
   readonly runs: readonly RunRecord[] | null;
-  readonly deadLetters: {
-    readonly count: number;
-    /** Most frequent first; `complete` is false when there were more dead letters than were grouped. */
-    readonly byReason: readonly { readonly reason: string; readonly count: number }[];
-    readonly complete: boolean;
-    readonly recent: readonly StatusDeadLetter[];
-  } | null;
+  /**
+   * Grouped by reason (particulars such as ids and addresses replaced by `…`), most frequent first,
+   * with samples; `complete` is false when the scan stopped at its cap (then `count` is a lower bound).
+   */
+  readonly deadLetters: DeadLetterOverview | null;
   readonly pending: { readonly count: number } | null;
-  readonly cursor: { readonly value: string | null; readonly savedAt: string | null; readonly ledgerComplete: boolean } | null;
+  readonly cursor: { readonly value: string | null; readonly savedAt: string | null; readonly ageSeconds: number | null; readonly ledgerComplete: boolean } | null;
   readonly runLease: { readonly held: boolean; readonly owner: string | null; readonly expiresAt: string | null; readonly holder?: string } | null;
   readonly webhook: { readonly configured: boolean } | null;
   /** Active: the sync passes are skipped until `viva-sync quarantine clear` (docs/operations.md). */
   readonly quarantine: { readonly active: boolean; readonly trigger: string | null; readonly reason: string | null; readonly since: string | null; readonly deletesApproved: boolean } | null;
   /** The Graph rate all workers share, as learned from 429s (queue mode); null when none was learned. */
   readonly throttling: { readonly sharedRatePerSecond: number | null; readonly pausedUntil: string | null } | null;
+  /** Graph traffic summed over the runs above that recorded it (`runs` of them). */
+  readonly graph: (GraphTraffic & { readonly runs: number }) | null;
+  /** Queue mode's work queue depth and outstanding pages; nulls in inline mode. */
+  readonly queue: QueueView | null;
+  /** Course catalog counts, once the connector syncs a catalog; null until then. */
+  readonly catalog: { readonly active: number; readonly retired: number } | null;
 }
 
 export interface StatusStores {
@@ -67,6 +71,8 @@ export interface StatusStores {
   readonly pending: PendingStore;
   readonly quarantine?: QuarantineStore;
   readonly sharedRate?: { get(options?: StateOperationOptions): Promise<SharedRate> };
+  /** Queue mode only. */
+  readonly queue?: QueueProbe;
 }
 
 export interface StatusSource {
@@ -85,7 +91,7 @@ export interface StatusOptions {
 
 export async function readStatus(source: StatusSource, options: StatusOptions): Promise<SyncStatusReport> {
   const now = options.now ?? new Date();
-  const empty = { checkedAt: now.toISOString(), storage: null, lastRun: null, lastSuccess: null, runs: null, deadLetters: null, pending: null, cursor: null, runLease: null, webhook: null, quarantine: null, throttling: null };
+  const empty = { checkedAt: now.toISOString(), storage: null, lastRun: null, lastSuccess: null, runs: null, deadLetters: null, pending: null, cursor: null, runLease: null, webhook: null, quarantine: null, throttling: null, graph: null, queue: null, catalog: null };
   let config: Config;
   try {
     config = source.config();
@@ -98,18 +104,20 @@ export async function readStatus(source: StatusSource, options: StatusOptions): 
   const timeoutMs = options.storageTimeoutMs ?? STORAGE_TIMEOUT_MS;
   let readings;
   try {
-    const { state, pending, quarantine, sharedRate } = await withTimeout(source.stores(config), AbortSignal.timeout(timeoutMs));
+    const { state, pending, quarantine, sharedRate, queue: queueProbe } = await withTimeout(source.stores(config), AbortSignal.timeout(timeoutMs));
     const abortSignal = AbortSignal.timeout(timeoutMs * 6);
-    const [runs, deadLetters, pendingCount, lease, quarantined, cursor, rate] = await Promise.all([
+    const [runs, deadLetters, pendingCount, lease, quarantined, cursor, rate, queue] = await Promise.all([
       state.runs.listRecent(RECENT_RUNS, { abortSignal }),
-      readDeadLetters(state, abortSignal),
+      // Stops itself well before the abort signal, saying so (`complete: false`).
+      readDeadLetterOverview(state.deadLetters, { abortSignal, scanMs: timeoutMs * 4 }),
       pending.countRecords({ abortSignal }),
       state.lease.current({ abortSignal }),
       quarantine?.get({ abortSignal }),
       state.cursor.get({ abortSignal }),
       sharedRate?.get({ abortSignal }),
+      readQueue(config.mode, queueProbe, abortSignal),
     ]);
-    readings = { runs, deadLetters, pendingCount, lease, quarantined, cursor, rate };
+    readings = { runs, deadLetters, pendingCount, lease, quarantined, cursor, rate, queue };
   } catch (err) {
     options.logger.error('Status: the state tables could not be read', { reason: err instanceof Error ? err.message : String(err) });
     return { ...empty, status: 'failing', problems: ['the state tables could not be read (see the function log)'], config: { ok: true }, storage: { ok: false }, webhook };
@@ -117,6 +125,8 @@ export async function readStatus(source: StatusSource, options: StatusOptions): 
   const runs = withAbandoned(readings.runs, readings.lease);
   const assessed = assessPasses({ runs, quarantine: readings.quarantined, now, maxAgeMinutes: options.maxAgeMinutes ?? DEFAULT_MAX_AGE_MINUTES });
   const { cursor, lease, rate } = readings;
+  const shown = runs.slice(0, SHOWN_RUNS);
+  const withGraph = shown.filter((r) => r.graph !== undefined);
   return {
     status: assessed.status,
     checkedAt: now.toISOString(),
@@ -125,10 +135,15 @@ export async function readStatus(source: StatusSource, options: StatusOptions): 
     storage: { ok: true },
     lastRun: assessed.lastRun,
     lastSuccess: assessed.lastSuccess,
-    runs: runs.slice(0, SHOWN_RUNS),
+    runs: shown,
     deadLetters: readings.deadLetters,
     pending: { count: readings.pendingCount },
-    cursor: { value: cursor.value ?? null, savedAt: cursor.savedAt ?? null, ledgerComplete: cursor.ledgerComplete },
+    cursor: {
+      value: cursor.value ?? null,
+      savedAt: cursor.savedAt ?? null,
+      ageSeconds: cursor.savedAt === undefined ? null : Math.max(0, Math.round((now.getTime() - Date.parse(cursor.savedAt)) / 1000)),
+      ledgerComplete: cursor.ledgerComplete,
+    },
     runLease: { held: lease !== undefined, owner: lease?.owner ?? null, expiresAt: lease?.expiresAt ?? null, ...(lease?.holder !== undefined ? { holder: lease.holder } : {}) },
     webhook,
     quarantine: quarantineView(readings.quarantined),
@@ -136,29 +151,24 @@ export async function readStatus(source: StatusSource, options: StatusOptions): 
       rate === undefined
         ? null
         : { sharedRatePerSecond: Number.isFinite(rate.rate) ? rate.rate : null, pausedUntil: rate.pausedUntil > now.getTime() ? new Date(rate.pausedUntil).toISOString() : null },
+    graph: {
+      runs: withGraph.length,
+      requests: withGraph.reduce((n, r) => n + (r.graph?.requests ?? 0), 0),
+      retries: withGraph.reduce((n, r) => n + (r.graph?.retries ?? 0), 0),
+      throttled: withGraph.reduce((n, r) => n + (r.graph?.throttled ?? 0), 0),
+    },
+    queue: readings.queue,
+    catalog: null,
   };
+}
+
+async function readQueue(mode: Config['mode'], probe: QueueProbe | undefined, abortSignal: AbortSignal): Promise<QueueView> {
+  if (mode !== 'queue' || probe === undefined) return { mode, depth: null, poisonDepth: null, outstandingPages: null };
+  const [depths, outstandingPages] = await Promise.all([probe.depths({ abortSignal }), probe.outstandingPages({ abortSignal })]);
+  return { mode, depth: depths.depth, poisonDepth: depths.poisonDepth, outstandingPages };
 }
 
 function quarantineView(q: Quarantine | undefined): SyncStatusReport['quarantine'] {
   if (q === undefined) return null;
   return { active: q.active, trigger: q.trigger ?? null, reason: q.reason ?? null, since: q.since ?? null, deletesApproved: q.deletesApproved };
-}
-
-/** One read of the dead letters: the count, the groups by reason, and the first few. */
-async function readDeadLetters(state: SyncState, abortSignal: AbortSignal): Promise<NonNullable<SyncStatusReport['deadLetters']>> {
-  const groups = new Map<string, number>();
-  const recent: StatusDeadLetter[] = [];
-  let read = 0;
-  for await (const letter of state.deadLetters.list({ abortSignal })) {
-    read += 1;
-    groups.set(letter.reason, (groups.get(letter.reason) ?? 0) + 1);
-    if (recent.length < SHOWN_DEAD_LETTERS) {
-      recent.push({ key: letter.key, reason: letter.reason, attempts: letter.attempts, retryable: letter.retryable, lastFailedAt: letter.lastFailedAt, ...(letter.position !== undefined ? { position: letter.position } : {}) });
-    }
-    if (read >= GROUPED_DEAD_LETTERS) break;
-  }
-  const complete = read < GROUPED_DEAD_LETTERS;
-  const count = complete ? read : await state.deadLetters.count({ abortSignal });
-  const byReason = [...groups].map(([reason, n]) => ({ reason, count: n })).sort((a, b) => b.count - a.count || a.reason.localeCompare(b.reason));
-  return { count, byReason, complete, recent };
 }
