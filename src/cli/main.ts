@@ -10,6 +10,7 @@ import { registerExports } from './exportsCommand.js';
 import { EXIT, UsageError, type CliIo } from './io.js';
 import { registerProvider } from './providerCommand.js';
 import { registerQuarantine } from './quarantineCommand.js';
+import { registerReport } from './reportCommand.js';
 import { registerResync } from './resyncCommand.js';
 import { registerRuns } from './runsCommand.js';
 import { registerStatus } from './statusCommand.js';
@@ -27,6 +28,7 @@ export const COMMANDS: readonly CommandRegistration[] = [
   registerSync,
   registerWorker,
   registerStatus,
+  registerReport,
   registerResync,
   registerWebhook,
   registerDeadLetters,

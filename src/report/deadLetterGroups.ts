@@ -23,7 +23,7 @@ export function reasonTemplate(reason: string): string {
     .replace(/\b\d{4}-\d{2}-\d{2}(?:T[\d:.]+(?:Z|[+-]\d{2}:?\d{2})?)?/g, '…')
     // Numbers are particulars (ids, lines, sizes), except the name of the date standard.
     .replace(/(?<!ISO |\d)\d+/g, '…')
-    .replace(/…(?:[\s,…]*…)+/g, '…')
+    .replace(/…(?:[\s,.…]*…)+/g, '…')
     .trim();
   return template.length > MAX_REASON_LENGTH ? `${template.slice(0, MAX_REASON_LENGTH - 1)}…` : template;
 }

@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { exitCodeOf, formatSummary, stderrLogger } from '../cli/main.js';
 import { readStatus } from '../cli/status.js';
+import { writeStatusReport } from '../report/writeReport.js';
 import { isConfigError } from '../config/errors.js';
 import { loadConfig } from '../config/loadConfig.js';
 import { formatLastDoctorLine, readLastDoctorResult } from '../doctor/lastResult.js';
@@ -89,6 +90,10 @@ export async function startSandbox(cwd: string): Promise<number> {
         '',
       ].join('\n'),
     );
+    // The first thing a new user sees: a picture of what happened (the page GET /api/status serves).
+    const reportPath = join(sandboxDir, 'report.html');
+    await writeStatusReport(config, { outPath: reportPath, logger: stderrLogger(process.stderr), state: runner.state, title: 'the sandbox' });
+    process.stdout.write(`Status page: ${reportPath} (open it in a browser; \`viva-sync report --out FILE\` writes it from any state).\n`);
     // The examples carry dead letters on purpose: that is a successful demo, not an error for npm to report.
     return summary.status === 'failed' ? exitCodeOf(summary) : 0;
   } catch (err) {

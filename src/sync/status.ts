@@ -106,7 +106,7 @@ export async function readStatus(source: StatusSource, options: StatusOptions): 
   try {
     const { state, pending, quarantine, sharedRate, queue: queueProbe } = await withTimeout(source.stores(config), AbortSignal.timeout(timeoutMs));
     const abortSignal = AbortSignal.timeout(timeoutMs * 6);
-    const [runs, deadLetters, pendingCount, lease, quarantined, cursor, rate, queue] = await Promise.all([
+    const [runs, deadLetters, pendingCount, lease, quarantined, cursor, rate, queue, catalog] = await Promise.all([
       state.runs.listRecent(RECENT_RUNS, { abortSignal }),
       // Stops itself well before the abort signal, saying so (`complete: false`).
       readDeadLetterOverview(state.deadLetters, { abortSignal, scanMs: timeoutMs * 4 }),
@@ -116,8 +116,9 @@ export async function readStatus(source: StatusSource, options: StatusOptions): 
       state.cursor.get({ abortSignal }),
       sharedRate?.get({ abortSignal }),
       readQueue(config.mode, queueProbe, abortSignal),
+      readCatalogCounts(state.contents, abortSignal),
     ]);
-    readings = { runs, deadLetters, pendingCount, lease, quarantined, cursor, rate, queue };
+    readings = { runs, deadLetters, pendingCount, lease, quarantined, cursor, rate, queue, catalog };
   } catch (err) {
     options.logger.error('Status: the state tables could not be read', { reason: err instanceof Error ? err.message : String(err) });
     return { ...empty, status: 'failing', problems: ['the state tables could not be read (see the function log)'], config: { ok: true }, storage: { ok: false }, webhook };
@@ -158,8 +159,20 @@ export async function readStatus(source: StatusSource, options: StatusOptions): 
       throttled: withGraph.reduce((n, r) => n + (r.graph?.throttled ?? 0), 0),
     },
     queue: readings.queue,
-    catalog: null,
+    catalog: readings.catalog,
   };
+}
+
+/** Courses the catalog pass keeps, active and retired; null when it never ran (no catalog rows). */
+async function readCatalogCounts(contents: SyncState['contents'], abortSignal: AbortSignal): Promise<SyncStatusReport['catalog']> {
+  let active = 0;
+  let retired = 0;
+  for await (const row of contents.listStatus({ abortSignal })) {
+    if (row.origin !== 'catalog') continue;
+    if (row.active === false) retired += 1;
+    else active += 1;
+  }
+  return active + retired === 0 ? null : { active, retired };
 }
 
 async function readQueue(mode: Config['mode'], probe: QueueProbe | undefined, abortSignal: AbortSignal): Promise<QueueView> {

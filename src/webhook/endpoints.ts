@@ -9,6 +9,10 @@ import { tableConnectionOf } from '../state/httpState.js';
 import { createQuarantineStore } from '../state/quarantineStore.js';
 import { checkHealth, DEFAULT_MAX_AGE_MINUTES, HealthCache } from '../sync/health.js';
 import { readStatus } from '../sync/status.js';
+import { preferredForm } from '../report/negotiate.js';
+import { renderStatusPage, STATUS_PAGE_CSP_HEADER } from '../report/renderStatusPage.js';
+import { createQueueProbe } from '../report/statusStores.js';
+import type { HeaderSource } from './signature.js';
 import { createSharedRateStore } from '../state/sharedRateStore.js';
 import type { Logger } from '../sync/logger.js';
 import { readResyncStatus, requestFullResync, resyncInline } from '../sync/resync.js';
@@ -170,7 +174,7 @@ export async function healthEndpoint(request: Pick<FetchLikeRequest, 'method' | 
 }
 
 /** GET /api/status[?maxAgeMinutes=N], behind the function key: the operator's report as JSON. */
-export async function statusEndpoint(request: Pick<FetchLikeRequest, 'method' | 'query'>, endpointOptions: EndpointOptions): Promise<HttpResult> {
+export async function statusEndpoint(request: Pick<FetchLikeRequest, 'method' | 'query'> & { readonly headers?: HeaderSource }, endpointOptions: EndpointOptions): Promise<HttpResult> {
   const options = redacted(endpointOptions);
   const { logger } = options;
   return guarded(logger, 'The status report', async () => {
@@ -189,13 +193,28 @@ export async function statusEndpoint(request: Pick<FetchLikeRequest, 'method' | 
               createQuarantineStore({ connection, tablePrefix: config.tablePrefix }),
               createSharedRateStore({ connection, tablePrefix: config.tablePrefix }),
             ]);
-            return { state, pending: services.http.pending, quarantine, sharedRate };
+            const queue = config.mode === 'queue' ? await createQueueProbe(config) : undefined;
+            return { state, pending: services.http.pending, quarantine, sharedRate, ...(queue !== undefined ? { queue } : {}) };
           }),
       },
       { logger, maxAgeMinutes, ...(options.healthStorageTimeoutMs !== undefined ? { storageTimeoutMs: options.healthStorageTimeoutMs } : {}) },
     );
-    return json(200, report, { 'Cache-Control': 'no-store' });
+    // A browser gets the page (docs/status-page.png); scripts and curl keep the JSON.
+    if (preferredForm(request.headers?.get('accept')) === 'html') {
+      return { status: 200, jsonBody: undefined, body: renderStatusPage(report), headers: STATUS_PAGE_HEADERS };
+    }
+    return json(200, report, { 'Cache-Control': 'no-store', Vary: 'Accept' });
   });
 }
+
+/** The page loads nothing and runs nothing; the policy says so to the browser as well. */
+const STATUS_PAGE_HEADERS = {
+  'Content-Type': 'text/html; charset=utf-8',
+  'Content-Security-Policy': STATUS_PAGE_CSP_HEADER,
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'no-referrer',
+  'Cache-Control': 'no-store',
+  Vary: 'Accept',
+} as const;
 
 export type { HttpLikeRequest, HttpResult };

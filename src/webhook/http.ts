@@ -20,6 +20,8 @@ export interface HttpLikeRequest {
 export interface HttpResult {
   readonly status: number;
   readonly jsonBody: unknown;
+  /** A text body (an HTML page), sent when `jsonBody` is undefined. */
+  readonly body?: string;
   readonly headers?: Readonly<Record<string, string>>;
 }
 

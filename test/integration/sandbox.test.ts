@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -24,6 +24,10 @@ describe('npm start (the sandbox on embedded defaults)', () => {
     expect(first.stdout).toContain('Viva Learning stand-in now holds 294 course activities and 30 courses.');
     expect(first.stderr).toContain('progressPercent 140 is outside 0..100');
     expect(existsSync(join(dir, '.sandbox', 'azurite'))).toBe(true);
+    // The status page of what just happened, with the run on its chart.
+    const reportPath = join(dir, '.sandbox', 'report.html');
+    expect(first.stdout).toContain(`Status page: ${reportPath}`);
+    expect(readFileSync(reportPath, 'utf8').match(/<g class="run run-/g)).toHaveLength(1);
 
     const second = npmStart();
     expect(second.status, second.stderr).toBe(0);
@@ -31,5 +35,6 @@ describe('npm start (the sandbox on embedded defaults)', () => {
     expect(second.stdout).toContain('catalog: read 30, content created 0, updated 0, retired 0, unchanged 30, failed 0');
     expect(second.stdout).toContain('Nothing to change');
     expect(second.stdout).toContain('294 course activities');
+    expect(readFileSync(reportPath, 'utf8').match(/<g class="run run-/g)).toHaveLength(2);
   });
 });

@@ -2,15 +2,15 @@
  * The status page as a person sees it: rendered from a state on Azurite, opened from a file in
  * headless Chromium, asserted on what is visible, and saved as a PNG in test-output/.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { collectStatus } from '../../src/report/collectStatus.js';
-import { renderStatusPage } from '../../src/report/renderStatusPage.js';
+import { writeStatusReport } from '../../src/report/writeReport.js';
+import { silentLogger } from '../../src/sync/logger.js';
 import { chromiumAvailable, launchChromium, type LaunchedChromium } from '../support/chromium.js';
 import { createTestState } from '../support/state.js';
-import { fixtureRuns, FIXTURE_NOW, FIXTURE_RUNS, seedStatusFixture } from '../support/statusFixture.js';
+import { fixtureConfig, fixtureRuns, FIXTURE_NOW, FIXTURE_RUNS, seedStatusFixture } from '../support/statusFixture.js';
 
 const OUTPUT = resolve(import.meta.dirname, '../../test-output');
 
@@ -20,11 +20,11 @@ describe.skipIf(!chromiumAvailable())('status page in headless Chromium', () => 
 
   beforeAll(async () => {
     const state = await createTestState('page');
-    const { quarantine } = await seedStatusFixture(state);
-    const data = await collectStatus({ state, quarantine, mode: 'inline' }, { now: FIXTURE_NOW });
+    await seedStatusFixture(state);
     mkdirSync(OUTPUT, { recursive: true });
     pagePath = join(OUTPUT, 'status-page.html');
-    writeFileSync(pagePath, renderStatusPage(data, { title: 'contoso-test' }));
+    // The path of `viva-sync report`: the report over the state tables, rendered to a file.
+    await writeStatusReport(fixtureConfig(state), { outPath: pagePath, logger: silentLogger, title: 'contoso-test', now: FIXTURE_NOW });
     chromium = await launchChromium();
   });
 
@@ -40,7 +40,7 @@ describe.skipIf(!chromiumAvailable())('status page in headless Chromium', () => 
     page.on('console', (message) => {
       if (message.type() === 'error' || message.type() === 'warn') problems.push(`console ${message.type()}: ${message.text()}`);
     });
-    page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+    page.on('pageerror', (err) => problems.push(`page error: ${err instanceof Error ? err.message : String(err)}`));
     page.on('request', (request) => requests.push(request.url()));
     const url = pathToFileURL(pagePath).href;
     await page.goto(url, { waitUntil: 'load' });
@@ -63,7 +63,7 @@ describe.skipIf(!chromiumAvailable())('status page in headless Chromium', () => 
     );
     expect(groups).toEqual([
       { reason: 'no Entra user has userPrincipalName …', count: '5', samples: 3 },
-      { reason: 'dueAt must be an ISO … date-time', count: '3', samples: 3 },
+      { reason: 'dueAt must be an ISO 8601 date-time', count: '3', samples: 3 },
       { reason: 'Graph refused the activity: Invalid value for assignmentType', count: '2', samples: 2 },
     ]);
     expect(await page.$eval('#dead-letters', (el) => el.textContent)).toContain('viva-sync deadletters retry --all');

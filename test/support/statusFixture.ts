@@ -3,6 +3,8 @@
  * letters of three reasons (one of them with per-letter particulars that must group), and an
  * active quarantine. Written through the real stores, on Azurite.
  */
+import { inject } from 'vitest';
+import { loadConfig, type Config } from '../../src/config/loadConfig.js';
 import { TableQuarantineStore } from '../../src/state/quarantineStore.js';
 import type { DeadLetter, RunRecord, RunStatus } from '../../src/state/types.js';
 import type { TestState } from './state.js';
@@ -68,4 +70,22 @@ export async function seedStatusFixture(state: TestState): Promise<{ readonly qu
   await quarantine.enter({ trigger: 'failureShare', reason: 'quarantined: 30 of 42 writes failed in run run-14 (more than SYNC_QUARANTINE_FAILURE_SHARE 0.4)', runId: 'run-14', counts: { attempted: 42, failed: 30, deletes: 0 } });
   await state.cursor.save({ value: '2026-12-01T11:40:00.000Z', ledgerComplete: true, runId: 'run-14' }, undefined);
   return { quarantine };
+}
+
+/** Settings that point at the fixture's tables (the LMS and Graph are never reached by the report). */
+export function fixtureEnv(state: TestState): Record<string, string> {
+  return {
+    VIVA_PROVIDER_ID: '5f6d3c2a-1b4e-4c8d-9a7f-0e1d2c3b4a59',
+    LMS_ADAPTER: 'file',
+    LMS_FILE_PATH: 'export.jsonl',
+    GRAPH_BASE_URL: 'http://127.0.0.1:9',
+    GRAPH_AUTH: 'static-token',
+    GRAPH_TOKEN: 'fixture-token',
+    AzureWebJobsStorage: inject('azuriteConnectionString'),
+    SYNC_TABLE_PREFIX: state.tablePrefix,
+  };
+}
+
+export function fixtureConfig(state: TestState): Config {
+  return loadConfig(fixtureEnv(state));
 }
