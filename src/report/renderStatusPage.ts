@@ -37,6 +37,7 @@ dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:4px 16px;margin:
 .status-failed{color:#cf222e;font-weight:600}.status-partial{color:#9a6700;font-weight:600}
 .empty{color:#59636e;font-style:italic}
 .samples{margin:0;padding-left:16px}
+pre{white-space:pre-wrap;margin:8px 0 0}
 `;
 
 /** The stylesheet's hash, for the Content-Security-Policy that allows it and nothing else. */
@@ -153,6 +154,10 @@ function factsSection(report: SyncStatusReport, now: Date): string {
       ? '<dt>Mode</dt><dd>inline (the run writes to Graph itself)</dd>'
       : `<dt>Mode</dt><dd>queue</dd><dt>Work queue</dt><dd>${q.depth === null ? 'unknown' : `${formatNumber(q.depth)} messages`}</dd><dt>Poison queue</dt><dd>${q.poisonDepth === null ? 'unknown' : `${formatNumber(q.poisonDepth)} messages`}</dd><dt>Outstanding pages</dt><dd>${q.outstandingPages === null ? 'unknown' : formatNumber(q.outstandingPages)}</dd>`;
   const pending = report.pending === null ? '' : `<dt>Webhook records waiting</dt><dd>${formatNumber(report.pending.count)}</dd>`;
+  const doctor =
+    report.doctor === null
+      ? ''
+      : `<h2>Last <code>viva-sync doctor</code></h2><div class="card" id="doctor"><p><span class="verdict v-${report.doctor.verdict === 'green' ? 'ok' : report.doctor.verdict === 'warnings' ? 'degraded' : 'failing'}">${report.doctor.verdict}</span> ${escapeHtml(report.doctor.checkedAt)} (${escapeHtml(formatAge(report.doctor.checkedAt, now))})</p>${report.doctor.summary === '' ? '' : `<pre class="mono">${escapeHtml(report.doctor.summary)}</pre>`}</div>`;
   const catalog = report.catalog === null ? '' : `<h2>Course catalog</h2><div class="card"><dl class="facts"><dt>Active courses</dt><dd>${formatNumber(report.catalog.active)}</dd><dt>Retired</dt><dd>${formatNumber(report.catalog.retired)}</dd></dl></div>`;
   const traffic =
     g === null || g.runs === 0
@@ -162,7 +167,7 @@ function factsSection(report: SyncStatusReport, now: Date): string {
 <dt>Cursor</dt><dd class="mono">${escapeHtml(c?.value ?? '(none: the next run reads everything)')}</dd>
 <dt>Saved</dt><dd>${escapeHtml(c?.savedAt ?? 'never')} (${escapeHtml(formatAge(c?.savedAt ?? null, now))})</dd>
 <dt>Ledger complete</dt><dd>${c?.ledgerComplete === true ? 'yes' : 'no (a first full pass has not finished)'}</dd>
-<dt>Run lease</dt><dd>${lease === null || !lease.held ? 'free' : `held by <span class="mono">${escapeHtml(lease.owner ?? 'unknown')}</span> until ${escapeHtml(lease.expiresAt ?? 'unknown')}`}</dd>${pending}</dl></div>
+<dt>Run lease</dt><dd>${lease === null || !lease.held ? 'free' : `held by <span class="mono">${escapeHtml(lease.holder ?? lease.owner ?? 'unknown')}</span> until ${escapeHtml(lease.expiresAt ?? 'unknown')}`}</dd>${pending}</dl></div>
 <h2>Graph traffic</h2><div class="card" id="graph">${traffic}</div>
-<h2>Queue</h2><div class="card"><dl class="facts">${queue}</dl></div>${catalog}</section>`;
+<h2>Queue</h2><div class="card"><dl class="facts">${queue}</dl></div>${catalog}${doctor}</section>`;
 }

@@ -1,10 +1,11 @@
 /**
  * Opens what the status report reads (src/sync/status.ts) from settings: the state tables, the
- * webhook records waiting, the quarantine, the shared Graph rate and, in queue mode, the work
- * queues. For the CLI's `report` and `npm start`; the Function App wires the same from its
+ * webhook records waiting, the quarantine, the shared Graph rate, the last doctor result and, in
+ * queue mode, the work queues. For the CLI's `report` and `npm start`; the Function App wires the same from its
  * per-process services (src/webhook/endpoints.ts).
  */
 import type { Config } from '../config/loadConfig.js';
+import { createDoctorStore } from '../state/doctorStore.js';
 import { createHttpState, tableConnectionOf } from '../state/httpState.js';
 import { createOutstandingStore } from '../state/outstandingStore.js';
 import { createQuarantineStore } from '../state/quarantineStore.js';
@@ -18,13 +19,14 @@ import type { QueueProbe, StatusStores } from '../sync/status.js';
 export async function openStatusStores(config: Config, options: { readonly state?: SyncState } = {}): Promise<StatusStores> {
   const connection = tableConnectionOf(config.storage);
   const tablePrefix = config.tablePrefix;
-  const [state, http, quarantine, sharedRate] = await Promise.all([
+  const [state, http, quarantine, sharedRate, doctor] = await Promise.all([
     options.state ?? createTableState({ connection, tablePrefix }),
     createHttpState({ connection, tablePrefix }),
     createQuarantineStore({ connection, tablePrefix }),
     createSharedRateStore({ connection, tablePrefix }),
+    createDoctorStore({ connection, tablePrefix }),
   ]);
-  return { state, pending: http.pending, quarantine, sharedRate, ...(config.mode === 'queue' ? { queue: await createQueueProbe(config) } : {}) };
+  return { state, pending: http.pending, quarantine, sharedRate, doctor, ...(config.mode === 'queue' ? { queue: await createQueueProbe(config) } : {}) };
 }
 
 /** Message counts of the work queues and the open pages of queue mode. */

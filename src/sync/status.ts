@@ -12,6 +12,7 @@ import { isConfigError } from '../config/errors.js';
 import type { Config } from '../config/loadConfig.js';
 import type { PendingStore } from '../state/pendingStore.js';
 import type { Quarantine, QuarantineStore } from '../state/quarantineStore.js';
+import type { DoctorStore } from '../state/doctorStore.js';
 import type { SharedRate } from '../state/sharedRateStore.js';
 import type { RunRecord, StateOperationOptions, SyncState } from '../state/types.js';
 import { assessPasses, DEFAULT_MAX_AGE_MINUTES, RECENT_RUNS, STORAGE_TIMEOUT_MS, withTimeout, type OverallStatus, type PassSummary } from './health.js';
@@ -64,6 +65,8 @@ export interface SyncStatusReport {
   readonly queue: QueueView | null;
   /** Course catalog counts, once the connector syncs a catalog; null until then. */
   readonly catalog: { readonly active: number; readonly retired: number } | null;
+  /** The last `viva-sync doctor` against these tables (its lines that were not green); null when it never ran. */
+  readonly doctor: { readonly verdict: 'green' | 'warnings' | 'blocking'; readonly checkedAt: string; readonly summary: string } | null;
 }
 
 export interface StatusStores {
@@ -73,6 +76,7 @@ export interface StatusStores {
   readonly sharedRate?: { get(options?: StateOperationOptions): Promise<SharedRate> };
   /** Queue mode only. */
   readonly queue?: QueueProbe;
+  readonly doctor?: Pick<DoctorStore, 'get'>;
 }
 
 export interface StatusSource {
@@ -91,7 +95,7 @@ export interface StatusOptions {
 
 export async function readStatus(source: StatusSource, options: StatusOptions): Promise<SyncStatusReport> {
   const now = options.now ?? new Date();
-  const empty = { checkedAt: now.toISOString(), storage: null, lastRun: null, lastSuccess: null, runs: null, deadLetters: null, pending: null, cursor: null, runLease: null, webhook: null, quarantine: null, throttling: null, graph: null, queue: null, catalog: null };
+  const empty = { checkedAt: now.toISOString(), storage: null, lastRun: null, lastSuccess: null, runs: null, deadLetters: null, pending: null, cursor: null, runLease: null, webhook: null, quarantine: null, throttling: null, graph: null, queue: null, catalog: null, doctor: null };
   let config: Config;
   try {
     config = source.config();
@@ -104,9 +108,9 @@ export async function readStatus(source: StatusSource, options: StatusOptions): 
   const timeoutMs = options.storageTimeoutMs ?? STORAGE_TIMEOUT_MS;
   let readings;
   try {
-    const { state, pending, quarantine, sharedRate, queue: queueProbe } = await withTimeout(source.stores(config), AbortSignal.timeout(timeoutMs));
+    const { state, pending, quarantine, sharedRate, queue: queueProbe, doctor: doctorStore } = await withTimeout(source.stores(config), AbortSignal.timeout(timeoutMs));
     const abortSignal = AbortSignal.timeout(timeoutMs * 6);
-    const [runs, deadLetters, pendingCount, lease, quarantined, cursor, rate, queue, catalog] = await Promise.all([
+    const [runs, deadLetters, pendingCount, lease, quarantined, cursor, rate, queue, catalog, doctor] = await Promise.all([
       state.runs.listRecent(RECENT_RUNS, { abortSignal }),
       // Stops itself well before the abort signal, saying so (`complete: false`).
       readDeadLetterOverview(state.deadLetters, { abortSignal, scanMs: timeoutMs * 4 }),
@@ -117,8 +121,9 @@ export async function readStatus(source: StatusSource, options: StatusOptions): 
       sharedRate?.get({ abortSignal }),
       readQueue(config.mode, queueProbe, abortSignal),
       readCatalogCounts(state.contents, abortSignal),
+      doctorStore?.get({ abortSignal }),
     ]);
-    readings = { runs, deadLetters, pendingCount, lease, quarantined, cursor, rate, queue, catalog };
+    readings = { runs, deadLetters, pendingCount, lease, quarantined, cursor, rate, queue, catalog, doctor };
   } catch (err) {
     options.logger.error('Status: the state tables could not be read', { reason: err instanceof Error ? err.message : String(err) });
     return { ...empty, status: 'failing', problems: ['the state tables could not be read (see the function log)'], config: { ok: true }, storage: { ok: false }, webhook };
@@ -160,6 +165,7 @@ export async function readStatus(source: StatusSource, options: StatusOptions): 
     },
     queue: readings.queue,
     catalog: readings.catalog,
+    doctor: readings.doctor === undefined ? null : { verdict: readings.doctor.verdict, checkedAt: readings.doctor.checkedAt, summary: readings.doctor.summary },
   };
 }
 

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { isConfigError } from '../config/errors.js';
 import { loadConfig, type Config } from '../config/loadConfig.js';
 import { tableConnectionOf } from '../state/httpState.js';
+import { createDoctorStore } from '../state/doctorStore.js';
 import { createQuarantineStore } from '../state/quarantineStore.js';
 import { checkHealth, DEFAULT_MAX_AGE_MINUTES, HealthCache } from '../sync/health.js';
 import { readStatus } from '../sync/status.js';
@@ -188,13 +189,14 @@ export async function statusEndpoint(request: Pick<FetchLikeRequest, 'method' | 
         stores: (config) =>
           withSyncServices(config, { cwd, logger }, async (services) => {
             const connection = tableConnectionOf(config.storage);
-            const [state, quarantine, sharedRate] = await Promise.all([
+            const [state, quarantine, sharedRate, doctor] = await Promise.all([
               services.state(),
               createQuarantineStore({ connection, tablePrefix: config.tablePrefix }),
               createSharedRateStore({ connection, tablePrefix: config.tablePrefix }),
+              createDoctorStore({ connection, tablePrefix: config.tablePrefix }),
             ]);
             const queue = config.mode === 'queue' ? await createQueueProbe(config) : undefined;
-            return { state, pending: services.http.pending, quarantine, sharedRate, ...(queue !== undefined ? { queue } : {}) };
+            return { state, pending: services.http.pending, quarantine, sharedRate, doctor, ...(queue !== undefined ? { queue } : {}) };
           }),
       },
       { logger, maxAgeMinutes, ...(options.healthStorageTimeoutMs !== undefined ? { storageTimeoutMs: options.healthStorageTimeoutMs } : {}) },

@@ -53,6 +53,7 @@ describe('GET /api/status', () => {
       expect(report.runs).toHaveLength(FIXTURE_RUNS);
       expect(report.runs?.[0]?.graph).toEqual({ requests: 79, retries: 3, throttled: 0 });
       expect(report.graph).toEqual({ runs: FIXTURE_RUNS, requests: 833, retries: 26, throttled: 6 });
+      expect(report.doctor).toEqual({ verdict: 'warnings', checkedAt: '2026-12-01T09:00:00.000Z', summary: '! learner resolution: 1 of 5 sample learners has no Entra user' });
       expect(report.queue).toEqual({ mode: 'inline', depth: null, poisonDepth: null, outstandingPages: null });
       expect(report.deadLetters).toMatchObject({ count: 10, complete: true, retryCommand: 'viva-sync deadletters retry --all' });
       expect(report.deadLetters?.byReason).toEqual([

@@ -74,6 +74,7 @@ describe.skipIf(!chromiumAvailable())('status page in headless Chromium', () => 
     expect(await quarantine?.isVisible()).toBe(true);
     expect(await page.$eval('#quarantine', (el) => el.textContent)).toContain('viva-sync quarantine clear');
     expect(await page.$eval('#health .verdict', (el) => el.textContent)).toBe('failing');
+    expect(await page.$eval('#doctor', (el) => el.textContent)).toContain('1 of 5 sample learners has no Entra user');
 
     await page.screenshot({ path: join(OUTPUT, 'status-page.png'), fullPage: true });
     await page.close();

@@ -5,6 +5,7 @@
  */
 import { inject } from 'vitest';
 import { loadConfig, type Config } from '../../src/config/loadConfig.js';
+import { TableDoctorStore } from '../../src/state/doctorStore.js';
 import { TableQuarantineStore } from '../../src/state/quarantineStore.js';
 import type { DeadLetter, RunRecord, RunStatus } from '../../src/state/types.js';
 import type { TestState } from './state.js';
@@ -68,6 +69,9 @@ export async function seedStatusFixture(state: TestState): Promise<{ readonly qu
   await client.createTable();
   const quarantine = new TableQuarantineStore(client, { now: () => new Date(FIXTURE_NOW.getTime() - 30 * 60_000) });
   await quarantine.enter({ trigger: 'failureShare', reason: 'quarantined: 30 of 42 writes failed in run run-14 (more than SYNC_QUARANTINE_FAILURE_SHARE 0.4)', runId: 'run-14', counts: { attempted: 42, failed: 30, deletes: 0 } });
+  const doctor = state.table('Doctor');
+  await doctor.createTable();
+  await new TableDoctorStore(doctor).put({ verdict: 'warnings', checkedAt: '2026-12-01T09:00:00.000Z', summary: '! learner resolution: 1 of 5 sample learners has no Entra user', reportJson: '{}' });
   await state.cursor.save({ value: '2026-12-01T11:40:00.000Z', ledgerComplete: true, runId: 'run-14' }, undefined);
   return { quarantine };
 }
