@@ -14,7 +14,8 @@ function npmStart(): { status: number | null; stdout: string; stderr: string } {
 }
 
 describe('npm start (the sandbox on embedded defaults)', () => {
-  it('syncs the examples, then finds nothing to change on the second start', () => {
+  // Two whole `npm start`s (Azurite, the stand-in, a sync and the status page each): more than the default minute on a busy machine.
+  it('syncs the examples, then finds nothing to change on the second start', { timeout: 240_000 }, () => {
     cpSync(join(repoRoot, 'examples'), join(dir, 'examples'), { recursive: true });
     const first = npmStart();
     expect(first.status, first.stderr).toBe(0);
