@@ -43,6 +43,8 @@ const { values: args } = parseArgs({
     'webhook-runs': { type: 'string', default: '5' },
     // Read an export of this many MB from a local file and from Azurite's blob service (peak memory), nothing else.
     'export-mb': { type: 'string' },
+    // --catalog N: the catalog pass alone on N courses (first sync, unchanged re-sync, 1% retired).
+    catalog: { type: 'string' },
   },
 });
 
@@ -168,6 +170,13 @@ async function main(): Promise<void> {
 
   if (args['export-mb'] !== undefined) {
     await exportBench({ megabytes: Number(args['export-mb']), dir, connectionString: azurite.connectionString, baseEnv: env, runChild: (childEnv) => runJsonChild('dist/bench/exportChild.js', [], { env: childEnv, cwd: dir }) });
+    await standIn.stop();
+    await azurite.stop();
+    rmSync(dir, { recursive: true, force: true });
+    return;
+  }
+  if (args.catalog !== undefined) {
+    await catalogBench(env, dir, standIn, Number(args.catalog));
     await standIn.stop();
     await azurite.stop();
     rmSync(dir, { recursive: true, force: true });
@@ -340,6 +349,58 @@ async function queueBench(base: Record<string, string>, dir: string, standIn: Gr
     });
     console.error(`  queue mode, ${w} workers: done in ${(wallMs / 1000).toFixed(1)} s`);
   }
+  console.table(rows);
+  console.log(JSON.stringify({ args, rows }));
+}
+
+/**
+ * `--catalog N`: the catalog pass (SYNC_CATALOG=all, LMS_CATALOG_PATH) over N courses and no
+ * enrollments: the first sync, an unchanged re-sync (no request expected), and a catalog in
+ * which every hundredth course turned inactive (exactly those PATCHed with isActive false).
+ */
+async function catalogBench(base: Record<string, string>, dir: string, standIn: GraphStandIn, n: number): Promise<void> {
+  const catalogPath = join(dir, 'catalog.csv');
+  const emptyExport = join(dir, 'no-enrollments.jsonl');
+  writeFileSync(emptyExport, '');
+  const write = (retiredEvery: number): void => {
+    const lines = ['id,title,url,description,language,durationMinutes,contributors,additionalTags,skillTags,format,level,active,updatedAt'];
+    for (let i = 0; i < n; i += 1) {
+      const retired = retiredEvery > 0 && i % retiredEvery === 0;
+      lines.push(`cat-${i},Course ${i},https://lms.example/c/${i},"Course ${i}, with a description",en-US,${30 + (i % 90)},Instructor ${i % 50},topic-${i % 20};level-${i % 3},skill-${i % 40},Course,${(['beginner', 'intermediate', 'advanced'] as const)[i % 3]},${retired ? 'false' : 'true'},2026-10-0${retired ? 2 : 1}T00:00:00Z`);
+    }
+    writeFileSync(catalogPath, `${lines.join('\n')}\n`);
+  };
+  const env = { ...base, LMS_FILE_PATH: emptyExport, LMS_CATALOG_PATH: catalogPath, SYNC_CATALOG: 'all', SYNC_TABLE_PREFIX: `c${randomBytes(4).toString('hex')}` };
+  const rows = [];
+  for (const [name, retiredEvery] of [['first catalog sync', 0], ['unchanged re-sync', 0], ['1% retired', 100]] as const) {
+    write(retiredEvery);
+    standIn.resetStats();
+    const started = Date.now();
+    const { summary, maxRssMb } = await runChild(env, dir, []);
+    const wallMs = Date.now() - started;
+    const patches = standIn.requests().filter((r) => r.method === 'PATCH' && r.path.includes('learningContents'));
+    const retiredIds = new Set(Array.from({ length: retiredEvery > 0 ? Math.ceil(n / retiredEvery) : 0 }, (_, k) => `cat-${k * retiredEvery}`));
+    const exact = retiredEvery === 0 || (patches.length === retiredIds.size && patches.every((r) => [...retiredIds].some((id) => decodeURIComponent(r.path).includes(`'${id}'`))));
+    const c = summary.catalog;
+    rows.push({
+      phase: name,
+      courses: n,
+      created: c?.created ?? 0,
+      updated: c?.updated ?? 0,
+      retired: c?.retired ?? 0,
+      unchanged: c?.unchanged ?? 0,
+      'Graph requests': standIn.stats().total,
+      'content PATCHes': patches.length,
+      'exactly the retired': retiredEvery === 0 ? '-' : exact,
+      'courses/s': Math.round(n / (wallMs / 1000)),
+      'wall s': (wallMs / 1000).toFixed(1),
+      'peak RSS MB': maxRssMb,
+      status: summary.status,
+    });
+    console.error(`  catalog ${name}: done in ${(wallMs / 1000).toFixed(1)} s`);
+  }
+  const inactive = standIn.contents().filter((x) => !x.isActive).length;
+  console.error(`  Viva Learning stand-in: ${standIn.contents().length} contents, ${inactive} inactive`);
   console.table(rows);
   console.log(JSON.stringify({ args, rows }));
 }
