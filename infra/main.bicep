@@ -29,6 +29,9 @@ param location string
 @description('Object id of the user or service principal running azd. It gets Storage Table Data Contributor (for `viva-sync status`) and Key Vault Secrets Officer (to set or rotate the LMS secrets). Empty: no such grants.')
 param principalId string = ''
 
+@description('E-mail address of the operator who receives the alerts (a failed run, a quarantine, dead letters growing over a day, no successful pass for two schedule periods). Empty: the workbook only, no alert rules.')
+param alertEmail string = ''
+
 @allowed(['User', 'ServicePrincipal'])
 @description('Kind of principalId.')
 param principalType string = 'User'
@@ -266,6 +269,17 @@ module monitoring 'app/monitoring.bicep' = {
     tags: tags
     logAnalyticsName: 'log-${resourceToken}'
     applicationInsightsName: 'appi-${resourceToken}'
+  }
+}
+
+module observability 'app/observability.bicep' = {
+  name: 'observability'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    applicationInsightsName: monitoring.outputs.applicationInsightsName
+    alertEmail: alertEmail
   }
 }
 

@@ -148,7 +148,9 @@ async function runUnderLease(deps: SyncDeps, options: RunSyncOptions, body: (run
       ...(outcome.catalog !== undefined ? { catalog: outcome.catalog } : {}),
     };
     await state.runs.put(run.record({ trigger, startedAt, status: summary.status, message: summary.message }));
-    logger.info('Sync run finished', { runId, status: summary.status, ...summary.counts, durationMs: summary.durationMs });
+    // Flat fields: the workbook and alert rules of infra/app/observability.bicep read them from this line.
+    const graph = summary.graph === undefined ? {} : { graphRequests: summary.graph.requests, graphRetries: summary.graph.retries, graphThrottled: summary.graph.throttled };
+    logger.info('Sync run finished', { runId, status: summary.status, ...summary.counts, durationMs: summary.durationMs, ...graph });
     return summary;
   } catch (err) {
     // A pass that throws (LMS unreachable, storage down, the cursor moved under it) is recorded as failed, then rethrown.

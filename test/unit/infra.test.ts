@@ -27,7 +27,7 @@ const MAIN_BICEP = 'infra/main.bicep';
 const MAIN_PARAMETERS = 'infra/main.parameters.json';
 const SETTINGS_SOURCE = 'src/config/loadConfig.ts (SETTING_NAMES) or src/lms/settingNames.ts (ADAPTER_SETTING_NAMES)';
 const THIS_TEST = 'test/unit/infra.test.ts';
-const BICEP_FILES = ['infra/main.bicep', 'infra/app/api.bicep', 'infra/app/identity.bicep', 'infra/app/storage.bicep', 'infra/app/rbac.bicep', 'infra/app/monitoring.bicep', 'infra/app/keyvault.bicep', 'infra/app/exportDrop.bicep', 'infra/app/exportEvents.bicep'];
+const BICEP_FILES = ['infra/main.bicep', 'infra/app/api.bicep', 'infra/app/identity.bicep', 'infra/app/storage.bicep', 'infra/app/rbac.bicep', 'infra/app/monitoring.bicep', 'infra/app/keyvault.bicep', 'infra/app/exportDrop.bicep', 'infra/app/exportEvents.bicep', 'infra/app/observability.bicep'];
 
 /**
  * Settings the code reads that the Bicep deliberately does not set, each with the reason. A
@@ -372,7 +372,7 @@ describe('Bicep structure (no compiler here: text checks only)', () => {
   it('wires every module: the file exists, its params are passed, its outputs are declared', () => {
     const main = read(MAIN_BICEP);
     const modules = modulesOf(MAIN_BICEP, main);
-    expect(modules.map((m) => m.symbol).sort()).toEqual(['api', 'exportDrop', 'exportEvents', 'identity', 'keyVault', 'monitoring', 'rbac', 'storage']);
+    expect(modules.map((m) => m.symbol).sort()).toEqual(['api', 'exportDrop', 'exportEvents', 'identity', 'keyVault', 'monitoring', 'observability', 'rbac', 'storage']);
     const problems: string[] = [];
     for (const m of modules) {
       if (!existsSync(join(ROOT, m.path))) {
@@ -466,6 +466,31 @@ describe('Bicep structure (no compiler here: text checks only)', () => {
     }
     expect(rbac).toMatch(/roleDefinitionId: subscriptionResourceId\('Microsoft.Authorization\/roleDefinitions', r\.id\)/);
     expect(rbac.match(/principalType: 'ServicePrincipal'/g)?.length, 'the app identity is a service principal').toBeGreaterThanOrEqual(3);
+  });
+
+  it('observability.bicep: a workbook on App Insights, four alert rules to an action group e-mailing the alertEmail parameter', () => {
+    const src = read('infra/app/observability.bicep');
+    const main = read(MAIN_BICEP);
+    expect(src).toMatch(/resource workbook 'Microsoft\.Insights\/workbooks@[\d-]+' = \{[\s\S]*?kind: 'shared'[\s\S]*?category: 'workbook'[\s\S]*?sourceId: appInsights\.id/);
+    expect(src).toMatch(/resource actionGroup 'Microsoft\.Insights\/actionGroups@[\d-]+' = if \(withAlerts\)[\s\S]*?emailAddress: alertEmail/);
+    expect(src).toMatch(/resource alerts 'Microsoft\.Insights\/scheduledQueryRules@[\w.-]+' = \[for rule in alertRules: if \(withAlerts\)[\s\S]*?actionGroups: \[actionGroup\.id\]/);
+    const rules = [...src.matchAll(/^\s+name: '([a-z-]+)'\n\s+displayName:/gm)].map((m) => m[1]);
+    expect(rules).toEqual(['failed-run', 'quarantine', 'dead-letters-growing', 'no-success']);
+    expect(src).toMatch(/window: 'PT\$\{2 \* schedulePeriodMinutes\}M'/);
+    expect(paramsOf(main).find((p) => p.name === 'alertEmail')).toMatchObject({ required: false });
+    expect(main).toMatch(/module observability 'app\/observability\.bicep' = \{[\s\S]*?alertEmail: alertEmail/);
+  });
+
+  it('observability.bicep: every log line its queries match is one the code writes', () => {
+    const src = read('infra/app/observability.bicep');
+    const code = ['src/sync/engine.ts', 'src/sync/pending.ts'].map(read).join('\n');
+    const messages = [...src.matchAll(/message startswith "([^"{]+?) \{"/g)].map((m) => m[1] as string);
+    expect(new Set(messages)).toEqual(new Set(['Sync run finished', 'Sync run failed', 'Quarantining the sync', 'The sync is quarantined; skipping this pass', 'Record dead-lettered', 'Record refused']));
+    for (const message of messages) expect(code, message).toMatch(new RegExp(`logger\\.(info|warn|error)\\('${message.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}'`));
+    // The fields the workbook reads from "Sync run finished".
+    const finished = /logger\.info\('Sync run finished', \{ runId, status: summary\.status, \.\.\.summary\.counts, durationMs: summary\.durationMs, \.\.\.graph \}\)/;
+    expect(code).toMatch(finished);
+    for (const field of ['graphRequests', 'graphRetries', 'graphThrottled']) expect(code).toContain(`${field}: summary.graph.`);
   });
 
   it('monitoring.bicep and keyvault.bicep: Entra-only App Insights on a workspace, an RBAC vault, secrets only when given', () => {
