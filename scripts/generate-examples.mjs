@@ -431,6 +431,14 @@ vendor column that feeds it, translates the vendor's words, and supplies what th
 date formats.
 
     LMS_ADAPTER=file LMS_FILE_PATH=examples/vendor-export.csv LMS_MAPPING_PATH=examples/vendor-column-map.json
+
+## \`catalog.csv\`: the course catalog (\`LMS_CATALOG_PATH\`)
+
+Written by hand beside the generated files, in the format of the README's "The course catalog": the 25 courses
+of \`enrollments.csv\` (same ids, titles, URLs, languages and durations), several with contributors, tags, skills,
+a format and a level; four courses nobody is enrolled in (\`ds-210\`, \`neg-150\`, \`acc-100\`, and the book summary
+\`book-gtd\`); and one retired course, \`coc-2025\` (\`active\` false), replaced by \`coc-2026\`. \`npm start\` reads it
+with the example export, so the first run creates 29 courses and retires one.
 `;
 
 mkdirSync(OUT, { recursive: true });
