@@ -158,7 +158,7 @@ function factsSection(report: SyncStatusReport, now: Date): string {
     report.doctor === null
       ? ''
       : `<h2>Last <code>viva-sync doctor</code></h2><div class="card" id="doctor"><p><span class="verdict v-${report.doctor.verdict === 'green' ? 'ok' : report.doctor.verdict === 'warnings' ? 'degraded' : 'failing'}">${report.doctor.verdict}</span> ${escapeHtml(report.doctor.checkedAt)} (${escapeHtml(formatAge(report.doctor.checkedAt, now))})</p>${report.doctor.summary === '' ? '' : `<pre class="mono">${escapeHtml(report.doctor.summary)}</pre>`}</div>`;
-  const catalog = report.catalog === null ? '' : `<h2>Course catalog</h2><div class="card"><dl class="facts"><dt>Active courses</dt><dd>${formatNumber(report.catalog.active)}</dd><dt>Retired</dt><dd>${formatNumber(report.catalog.retired)}</dd></dl></div>`;
+  const catalog = catalogSection(report.catalog, report.capacity);
   const traffic =
     g === null || g.runs === 0
       ? '<p class="empty">No run recorded its Graph traffic yet.</p>'
@@ -170,4 +170,17 @@ function factsSection(report: SyncStatusReport, now: Date): string {
 <dt>Run lease</dt><dd>${lease === null || !lease.held ? 'free' : `held by <span class="mono">${escapeHtml(lease.holder ?? lease.owner ?? 'unknown')}</span> until ${escapeHtml(lease.expiresAt ?? 'unknown')}`}</dd>${pending}</dl></div>
 <h2>Graph traffic</h2><div class="card" id="graph">${traffic}</div>
 <h2>Queue</h2><div class="card"><dl class="facts">${queue}</dl></div>${catalog}${doctor}</section>`;
+}
+
+/** The catalog's counts and the tenant capacity this provider uses; an alert from 80% of either limit. */
+function catalogSection(catalog: SyncStatusReport['catalog'], capacity: SyncStatusReport['capacity']): string {
+  // Before anything was written there is nothing to count (and no limit to approach).
+  if (catalog === null && (capacity === null || capacity.total === 0)) return '';
+  const courses = catalog === null ? '' : `<dt>Active courses</dt><dd>${formatNumber(catalog.active)}</dd><dt>Retired</dt><dd>${formatNumber(catalog.retired)}</dd>`;
+  const used =
+    capacity === null
+      ? ''
+      : `<dt>Viva Learning items of this provider</dt><dd>${formatNumber(capacity.active)} active of ${formatNumber(capacity.maxActive)}, ${formatNumber(capacity.total)} in all of ${formatNumber(capacity.maxTotal)}</dd>`;
+  const warning = capacity?.warning === undefined ? '' : `<p class="capacity-warning"><strong>Warning:</strong> ${escapeHtml(capacity.warning)}</p>`;
+  return `<h2>Course catalog</h2><div class="card${warning === '' ? '' : ' alert'}" id="catalog"><dl class="facts">${courses}${used}</dl>${warning}</div>`;
 }

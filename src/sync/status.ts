@@ -20,6 +20,8 @@ import type { Logger } from './logger.js';
 import { withAbandoned } from './runStatus.js';
 import { readDeadLetterOverview, type DeadLetterOverview } from '../report/deadLetterOverview.js';
 import { CHART_RUNS, type GraphTraffic, type QueueView } from '../report/statusData.js';
+import type { Capacity, CapacityLimits } from './catalog/capacity.js';
+import { readContentCounts } from './catalog/contentCounts.js';
 
 /** The runs the report carries: the status page charts them. */
 const SHOWN_RUNS = CHART_RUNS;
@@ -65,6 +67,11 @@ export interface SyncStatusReport {
   readonly queue: QueueView | null;
   /** Course catalog counts, once the connector syncs a catalog; null until then. */
   readonly catalog: { readonly active: number; readonly retired: number } | null;
+  /**
+   * The Viva Learning items this provider wrote (catalog and enrollment content) against the tenant
+   * limits, with `warning` set from 80% of either; null when the state could not be read.
+   */
+  readonly capacity: Capacity | null;
   /** The last `viva-sync doctor` against these tables (its lines that were not green); null when it never ran. */
   readonly doctor: { readonly verdict: 'green' | 'warnings' | 'blocking'; readonly checkedAt: string; readonly summary: string } | null;
 }
@@ -91,11 +98,13 @@ export interface StatusOptions {
   /** How long the storage may take to answer (default 5 s for opening the stores; reads get 6 times that). */
   readonly storageTimeoutMs?: number;
   readonly now?: Date;
+  /** The tenant limits the capacity is counted against (default: Viva Learning's). */
+  readonly capacityLimits?: CapacityLimits;
 }
 
 export async function readStatus(source: StatusSource, options: StatusOptions): Promise<SyncStatusReport> {
   const now = options.now ?? new Date();
-  const empty = { checkedAt: now.toISOString(), storage: null, lastRun: null, lastSuccess: null, runs: null, deadLetters: null, pending: null, cursor: null, runLease: null, webhook: null, quarantine: null, throttling: null, graph: null, queue: null, catalog: null, doctor: null };
+  const empty = { checkedAt: now.toISOString(), storage: null, lastRun: null, lastSuccess: null, runs: null, deadLetters: null, pending: null, cursor: null, runLease: null, webhook: null, quarantine: null, throttling: null, graph: null, queue: null, catalog: null, capacity: null, doctor: null };
   let config: Config;
   try {
     config = source.config();
@@ -110,7 +119,7 @@ export async function readStatus(source: StatusSource, options: StatusOptions): 
   try {
     const { state, pending, quarantine, sharedRate, queue: queueProbe, doctor: doctorStore } = await withTimeout(source.stores(config), AbortSignal.timeout(timeoutMs));
     const abortSignal = AbortSignal.timeout(timeoutMs * 6);
-    const [runs, deadLetters, pendingCount, lease, quarantined, cursor, rate, queue, catalog, doctor] = await Promise.all([
+    const [runs, deadLetters, pendingCount, lease, quarantined, cursor, rate, queue, contents, doctor] = await Promise.all([
       state.runs.listRecent(RECENT_RUNS, { abortSignal }),
       // Stops itself well before the abort signal, saying so (`complete: false`).
       readDeadLetterOverview(state.deadLetters, { abortSignal, scanMs: timeoutMs * 4 }),
@@ -120,10 +129,10 @@ export async function readStatus(source: StatusSource, options: StatusOptions): 
       state.cursor.get({ abortSignal }),
       sharedRate?.get({ abortSignal }),
       readQueue(config.mode, queueProbe, abortSignal),
-      readCatalogCounts(state.contents, abortSignal),
+      readContentCounts(state.contents, { abortSignal, capacityLimits: options.capacityLimits }),
       doctorStore?.get({ abortSignal }),
     ]);
-    readings = { runs, deadLetters, pendingCount, lease, quarantined, cursor, rate, queue, catalog, doctor };
+    readings = { runs, deadLetters, pendingCount, lease, quarantined, cursor, rate, queue, contents, doctor };
   } catch (err) {
     options.logger.error('Status: the state tables could not be read', { reason: err instanceof Error ? err.message : String(err) });
     return { ...empty, status: 'failing', problems: ['the state tables could not be read (see the function log)'], config: { ok: true }, storage: { ok: false }, webhook };
@@ -164,21 +173,10 @@ export async function readStatus(source: StatusSource, options: StatusOptions): 
       throttled: withGraph.reduce((n, r) => n + (r.graph?.throttled ?? 0), 0),
     },
     queue: readings.queue,
-    catalog: readings.catalog,
+    catalog: readings.contents.catalog,
+    capacity: readings.contents.capacity,
     doctor: readings.doctor === undefined ? null : { verdict: readings.doctor.verdict, checkedAt: readings.doctor.checkedAt, summary: readings.doctor.summary },
   };
-}
-
-/** Courses the catalog pass keeps, active and retired; null when it never ran (no catalog rows). */
-async function readCatalogCounts(contents: SyncState['contents'], abortSignal: AbortSignal): Promise<SyncStatusReport['catalog']> {
-  let active = 0;
-  let retired = 0;
-  for await (const row of contents.listStatus({ abortSignal })) {
-    if (row.origin !== 'catalog') continue;
-    if (row.active === false) retired += 1;
-    else active += 1;
-  }
-  return active + retired === 0 ? null : { active, retired };
 }
 
 async function readQueue(mode: Config['mode'], probe: QueueProbe | undefined, abortSignal: AbortSignal): Promise<QueueView> {

@@ -75,6 +75,7 @@ function report(overrides: Partial<SyncStatusReport> = {}): SyncStatusReport {
     graph: null,
     queue: { mode: 'inline', depth: null, poisonDepth: null, outstandingPages: null },
     catalog: null,
+    capacity: null,
     doctor: null,
     ...overrides,
   };

@@ -19,14 +19,33 @@ export interface Capacity {
   readonly warning?: string;
 }
 
-export function capacityOf(rows: Iterable<Pick<ContentStatusRow, 'active'>>): Capacity {
-  let active = 0;
-  let total = 0;
-  for (const row of rows) {
-    total += 1;
-    if (row.active !== false) active += 1;
+/** The limits to count against: the tenant's (tests lower them rather than write 400,000 rows). */
+export interface CapacityLimits {
+  readonly maxActive: number;
+  readonly maxTotal: number;
+}
+
+export const TENANT_LIMITS: CapacityLimits = { maxActive: MAX_ACTIVE_ITEMS, maxTotal: MAX_TOTAL_ITEMS };
+
+/** Counts content rows as they stream by, so a reader that also counts other things needs one pass. */
+export class CapacityTally {
+  private active = 0;
+  private total = 0;
+
+  add(row: Pick<ContentStatusRow, 'active'>): void {
+    this.total += 1;
+    if (row.active !== false) this.active += 1;
   }
-  return withWarning({ active, total, maxActive: MAX_ACTIVE_ITEMS, maxTotal: MAX_TOTAL_ITEMS });
+
+  capacity(limits: CapacityLimits = TENANT_LIMITS): Capacity {
+    return withWarning({ active: this.active, total: this.total, maxActive: limits.maxActive, maxTotal: limits.maxTotal });
+  }
+}
+
+export function capacityOf(rows: Iterable<Pick<ContentStatusRow, 'active'>>, limits: CapacityLimits = TENANT_LIMITS): Capacity {
+  const tally = new CapacityTally();
+  for (const row of rows) tally.add(row);
+  return tally.capacity(limits);
 }
 
 export function withWarning(counts: Omit<Capacity, 'warning'>): Capacity {
