@@ -10,6 +10,7 @@ import type { StagedDeleteStore } from '../state/stagedDeleteStore.js';
 import { CursorConflictError, type LedgerEntry, type RunCounts, type RunRecord, type SyncState } from '../state/types.js';
 import { abortableSleep } from '../graph/requestScheduler.js';
 import type { TimeBudget } from './budget.js';
+import { emitRunTelemetry } from '../telemetry/runTelemetry.js';
 import { recordFailure } from './deadLetters.js';
 import { failureReason } from './failureReason.js';
 import { holdRunLease } from './runLeaseKeeper.js';
@@ -151,11 +152,13 @@ async function runUnderLease(deps: SyncDeps, options: RunSyncOptions, body: (run
     // Flat fields: the workbook and alert rules of infra/app/observability.bicep read them from this line.
     const graph = summary.graph === undefined ? {} : { graphRequests: summary.graph.requests, graphRetries: summary.graph.retries, graphThrottled: summary.graph.throttled };
     logger.info('Sync run finished', { runId, status: summary.status, ...summary.counts, durationMs: summary.durationMs, ...graph });
+    emitRunTelemetry({ runId, trigger, status: summary.status, counts: summary.counts, durationMs: summary.durationMs, cursor: run.cursorAfter, graph: summary.graph });
     return summary;
   } catch (err) {
     // A pass that throws (LMS unreachable, storage down, the cursor moved under it) is recorded as failed, then rethrown.
     const reason = failureReason(err);
     logger.error('Sync run failed', { runId, reason });
+    emitRunTelemetry({ runId, trigger, status: 'failed', counts: run.counts, durationMs: Date.now() - started, cursor: run.cursorAfter, graph: deps.gatewayStats?.() });
     await state.runs.put(run.record({ trigger, startedAt, status: 'failed', message: reason })).catch((putErr: unknown) => {
       logger.error('Could not record the failed run', { runId, reason: failureReason(putErr) });
     });
