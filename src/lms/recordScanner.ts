@@ -57,8 +57,18 @@ const UNQUOTED = 1;
 const QUOTED = 2;
 const QUOTE_IN_QUOTED = 3;
 
-/** Streams the file through `visit`, record by record. Skips a UTF-8 BOM and blank lines. */
+/**
+ * Streams the file through `visit`, record by record. Skips a UTF-8 BOM and blank lines. A CSV
+ * record broken across lines is visited as its first line only (see csvRecords).
+ */
 export async function scanRecords(handle: FileHandle, kind: FileKind, visit: RecordVisitor, options: ScanOptions = {}): Promise<void> {
+  if (kind === 'csv') {
+    // One CSV reader for every adapter, so a bad row is isolated the same way everywhere.
+    for await (const batch of csvRecords(handle, options)) {
+      for (const record of batch) visit({ offset: record.offset, length: record.length, line: record.line }, record.text);
+    }
+    return;
+  }
   const chunkBytes = options.chunkBytes ?? CHUNK_BYTES;
   const chunk = Buffer.allocUnsafe(chunkBytes);
   // Bytes of the current record read in earlier chunks (copied: `chunk` is reused).
@@ -68,7 +78,6 @@ export async function scanRecords(handle: FileHandle, kind: FileKind, visit: Rec
   let recordStart = 0;
   let recordLine = 1;
   let line = 1;
-  let state = FIELD_START;
 
   const emit = (tail: Buffer): void => {
     const totalBytes = carryBytes + tail.length;
@@ -98,34 +107,12 @@ export async function scanRecords(handle: FileHandle, kind: FileKind, visit: Rec
     const { bytesRead } = await handle.read(chunk, 0, chunkBytes, filePos);
     if (bytesRead === 0) break;
     let start = 0;
-    if (kind === 'jsonl') {
-      for (let nl = chunk.indexOf(LF, start); nl !== -1 && nl < bytesRead; nl = chunk.indexOf(LF, start)) {
-        emit(chunk.subarray(start, nl));
-        line += 1;
-        start = nl + 1;
-        recordStart = filePos + start;
-        recordLine = line;
-      }
-    } else {
-      for (let i = start; i < bytesRead; i++) {
-        const b = chunk[i];
-        if (b === LF) {
-          line += 1;
-          if (state !== QUOTED) {
-            emit(chunk.subarray(start, i));
-            start = i + 1;
-            recordStart = filePos + start;
-            recordLine = line;
-            state = FIELD_START;
-          }
-        } else if (b === QUOTE) {
-          state = state === FIELD_START ? QUOTED : state === QUOTED ? QUOTE_IN_QUOTED : state === QUOTE_IN_QUOTED ? QUOTED : UNQUOTED;
-        } else if (b === COMMA) {
-          if (state !== QUOTED) state = FIELD_START;
-        } else if (state !== QUOTED) {
-          state = UNQUOTED;
-        }
-      }
+    for (let nl = chunk.indexOf(LF, start); nl !== -1 && nl < bytesRead; nl = chunk.indexOf(LF, start)) {
+      emit(chunk.subarray(start, nl));
+      line += 1;
+      start = nl + 1;
+      recordStart = filePos + start;
+      recordLine = line;
     }
     // Keep the unfinished record's bytes (copied: `chunk` is reused), up to the decoding limit.
     const rest = bytesRead - start;
@@ -206,4 +193,165 @@ export function splitCsvRecord(text: string): CsvSplit {
       fields.push(text.slice(fieldStart));
   }
   return { fields };
+}
+
+/** One CSV record: where it is, its text (undefined when over the size cap), or why it cannot be read. */
+export interface CsvRecord extends RecordSpan {
+  /** Without the line ending; undefined when the record is longer than the cap. */
+  readonly text: string | undefined;
+  /** Set when the record cannot be read; `text` is then its first line (or undefined when over the cap). */
+  readonly error: string | undefined;
+}
+
+export interface CsvRecordOptions extends ScanOptions {
+  /** Default MAX_RECORD_BYTES (1 MiB). */
+  readonly maxRecordBytes?: number;
+}
+
+/** One record's extent: from `start`, ending before `end` (its LF, or the end of the file). */
+interface Extent {
+  readonly start: number;
+  readonly end: number;
+  /** Lines it spans. */
+  readonly lines: number;
+  /** Offset of its first LF, when it spans lines. */
+  readonly firstLf: number | undefined;
+  /** Whether it ended with a quote still open (the end of the file, or the size cap, came first). */
+  readonly openQuote: boolean;
+  /** Whether the size cap ended it. */
+  readonly capped: boolean;
+}
+
+/** Where the search for a record's end has got to. */
+interface ExtentScan {
+  readonly start: number;
+  at: number;
+  state: number;
+  lines: number;
+  firstLf: number | undefined;
+}
+
+/** Records handed out together, so that a caller pays for one await per batch, not per record. */
+const CSV_BATCH = 256;
+
+/**
+ * The CSV reader every adapter shares (the `file` adapter's index and OneRoster bundles): the
+ * records of a file in order, in batches. A record is capped in size, so an unclosed quote cannot
+ * buffer the rest of the file; and a record spanning several lines that turns out broken (a quote
+ * left open, or closed by a quote on a later row) is reported for its first line only, and
+ * reading resumes on the next line, so the rows after it still count. Blank records are skipped.
+ */
+export async function* csvRecords(handle: FileHandle, options: CsvRecordOptions = {}): AsyncGenerator<CsvRecord[]> {
+  const maxBytes = options.maxRecordBytes ?? MAX_RECORD_BYTES;
+  const chunkBytes = Math.max(16, options.chunkBytes ?? CHUNK_BYTES);
+  const size = (await handle.stat()).size;
+  const chunk = Buffer.allocUnsafe(chunkBytes);
+  let chunkAt = -1;
+  let chunkLength = 0;
+  const load = async (offset: number): Promise<void> => {
+    throwIfAborted(options.abortSignal);
+    chunkAt = offset;
+    chunkLength = (await handle.read(chunk, 0, chunkBytes, offset)).bytesRead;
+    if (chunkLength === 0) throw new Error(`the file ended at byte ${offset} while being read (it is ${size} bytes long)`);
+  };
+  const loaded = (offset: number): boolean => offset >= chunkAt && offset < chunkAt + chunkLength;
+  /** Scans on from `scan.at` through the loaded chunk; the extent once the record ends there, else undefined. */
+  const step = (scan: ExtentScan): Extent | undefined => {
+    const { start } = scan;
+    const limit = Math.min(chunkAt + chunkLength, size);
+    let { state, at } = scan;
+    for (; at < limit; at++) {
+      const b = chunk[at - chunkAt];
+      if (b === LF) {
+        if (state !== QUOTED) return { start, end: at, lines: scan.lines, firstLf: scan.firstLf, openQuote: false, capped: false };
+        scan.lines += 1;
+        scan.firstLf ??= at;
+      } else if (b === QUOTE) {
+        state = state === FIELD_START ? QUOTED : state === QUOTED ? QUOTE_IN_QUOTED : state === QUOTE_IN_QUOTED ? QUOTED : UNQUOTED;
+      } else if (b === COMMA) {
+        if (state !== QUOTED) state = FIELD_START;
+      } else if (state !== QUOTED) {
+        state = UNQUOTED;
+      }
+      if (at - start >= maxBytes) return { start, end: at, lines: scan.lines, firstLf: scan.firstLf, openQuote: state === QUOTED, capped: true };
+    }
+    scan.state = state;
+    scan.at = at;
+    return at >= size ? { start, end: size, lines: scan.lines, firstLf: scan.firstLf, openQuote: state === QUOTED, capped: false } : undefined;
+  };
+  /** Finds where the record starting at `start` ends: at an LF outside quotes, the size cap, or the end of the file. */
+  const extentFrom = async (scan: ExtentScan): Promise<Extent> => {
+    for (;;) {
+      if (!loaded(scan.at)) await load(scan.at);
+      const extent = step(scan);
+      if (extent !== undefined) return extent;
+    }
+  };
+  /** The offset of the LF that ends the line holding `from`, or the end of the file. */
+  const lineEnd = async (from: number): Promise<number> => {
+    for (let at = from; at < size; ) {
+      if (!loaded(at)) await load(at);
+      const limit = Math.min(chunkAt + chunkLength, size);
+      const lf = chunk.subarray(at - chunkAt, limit - chunkAt).indexOf(LF);
+      if (lf !== -1) return at + lf;
+      at = limit;
+    }
+    return size;
+  };
+  const byteBefore = async (end: number): Promise<number | undefined> => {
+    if (end <= 0) return undefined;
+    if (!loaded(end - 1)) await load(end - 1);
+    return chunk[end - 1 - chunkAt];
+  };
+  /** The record's length without a CR before its LF. */
+  const lengthOf = async (start: number, end: number): Promise<number> => (end > start && (loaded(end - 1) ? chunk[end - 1 - chunkAt] : await byteBefore(end)) === CR ? end - start - 1 : end - start);
+  const inChunk = (start: number, length: number): boolean => length === 0 || (loaded(start) && loaded(start + length - 1));
+  const textOf = async (start: number, length: number): Promise<string> => {
+    const bytes = Buffer.alloc(length);
+    await handle.read(bytes, 0, length, start);
+    return bytes.toString('utf8');
+  };
+
+  let batch: CsvRecord[] = [];
+  let at = 0;
+  if (size >= 3) {
+    await load(0);
+    // A UTF-8 byte order mark is not part of the first record.
+    if (chunkLength >= 3 && chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf) at = 3;
+  }
+  let line = 1;
+  while (at < size) {
+    if (batch.length >= CSV_BATCH) {
+      yield batch;
+      batch = [];
+    }
+    // The common case, a record within the loaded chunk, takes no await.
+    const scan: ExtentScan = { start: at, at, state: FIELD_START, lines: 1, firstLf: undefined };
+    const extent = (loaded(at) ? step(scan) : undefined) ?? (await extentFrom(scan));
+    if (extent.capped && extent.firstLf === undefined) {
+      // One over-long line: not decoded; skip to its end.
+      const end = await lineEnd(extent.end);
+      batch.push({ offset: at, length: await lengthOf(at, end), line, text: undefined, error: `the record is longer than ${maxBytes} bytes` });
+      at = end + 1;
+      line += 1;
+      continue;
+    }
+    const length = extent.end > at && loaded(extent.end - 1) ? (chunk[extent.end - 1 - chunkAt] === CR ? extent.end - at - 1 : extent.end - at) : await lengthOf(at, extent.end);
+    const text = extent.capped ? undefined : inChunk(at, length) ? chunk.toString('utf8', at - chunkAt, at - chunkAt + length) : await textOf(at, length);
+    // A record on one line is judged by its reader; one over several lines must split here, or it is not a record.
+    const split = text !== undefined && extent.lines > 1 && !extent.openQuote ? splitCsvRecord(text) : undefined;
+    if (extent.firstLf !== undefined && (text === undefined || extent.openQuote || split?.error !== undefined)) {
+      // Broken across lines: only its first line is lost; the lines after it are read again as rows.
+      const firstLength = await lengthOf(at, extent.firstLf);
+      const error = split?.error !== undefined ? `${split.error} (the quoted field runs over several lines)` : 'a quote opened on this line is never closed';
+      batch.push({ offset: at, length: firstLength, line, text: await textOf(at, firstLength), error });
+      at = extent.firstLf + 1;
+      line += 1;
+      continue;
+    }
+    if (text !== undefined && text.trim() !== '') batch.push({ offset: at, length, line, text, error: undefined });
+    at = extent.end + 1;
+    line += extent.lines;
+  }
+  if (batch.length > 0) yield batch;
 }

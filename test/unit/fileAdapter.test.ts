@@ -284,6 +284,19 @@ describe('file adapter: invalid records', () => {
     expect(ids(items).filter((id) => !id.startsWith('!'))).toEqual(['good', 'after']);
   });
 
+  it('isolates a CSV row with an unclosed quote: a dead letter for its line, and every row after it is read', async () => {
+    // Out of updatedAt order, so the index is sorted and the rows after the bad one are read back by offset.
+    const list = [5, 1, 6, 2, 4, 3].map((minute, i) => anEnrollment({ enrollmentId: `row${i + 1}`, updatedAt: at(minute), course: { description: i === 4 ? 'a "quoted",\nmulti-line text' : `course ${i + 1}` } }));
+    const lines = toCsv(list).split('\n');
+    lines[3] = `"${lines[3] ?? ''}`; // row 3 (line 4) opens a quote that nothing closes
+    const path = writeTemp('csv', lines.join('\n'), 'open-quote.csv');
+    for (const maxPageSize of [2, 200]) {
+      const items = (await pagesOf(path, {}, { maxPageSize })).flatMap((page) => page.items);
+      expect(invalids(items)).toEqual([expect.objectContaining({ position: 'open-quote.csv line 4', reason: 'line 4: column 1 opens a quote that is never closed', raw: lines[3] })]);
+      expect(records(items).sort((a, b) => a.enrollmentId.localeCompare(b.enrollmentId))).toEqual(list.filter((_, i) => i !== 2).map((e) => expect.objectContaining({ enrollmentId: e.enrollmentId, updatedAt: e.updatedAt, course: expect.objectContaining({ description: e.course.description }) })));
+    }
+  });
+
   it('lists invalid records with a readable updatedAt by the cursor, and those without one every time, first', async () => {
     const list = [
       { ...anEnrollment({ enrollmentId: 'old-bad', updatedAt: at(1) }), status: 'done' },
@@ -517,6 +530,20 @@ describe('CSV record boundaries', () => {
       expect(fields).toEqual(expected.filter((f) => !blank(f)));
       for (const { span, text } of large) expect(bytes.toString('utf8', span.offset, span.offset + span.length)).toBe(text);
     }
+  });
+
+  it('resumes after a row with an unclosed quote on its next line, whatever the chunk size', async () => {
+    const path = writeTemp('csv', 'id,note\r\na,1\r\n"b,2\r\nc,"x\r\ny"\r\nd,"4"z\r\ne,5\r\n');
+    const large = await scan(path, 'csv', 1024 * 1024);
+    expect(large.map(({ span, text }) => [span.line, text])).toEqual([
+      [1, 'id,note'],
+      [2, 'a,1'],
+      [3, '"b,2'],
+      [4, 'c,"x\r\ny"'],
+      [6, 'd,"4"z'],
+      [7, 'e,5'],
+    ]);
+    for (const chunkBytes of [16, 17, 64]) expect(await scan(path, 'csv', chunkBytes)).toEqual(large);
   });
 
   it('splits fields like RFC 4180', () => {
