@@ -8,6 +8,7 @@
  * is for a person asking, not for a probe. It names settings, never their values, and reports a
  * storage failure without the underlying message (which may name the account): that goes to the log.
  */
+import { setMaxListeners } from 'node:events';
 import { isConfigError } from '../config/errors.js';
 import type { Config } from '../config/loadConfig.js';
 import type { PendingStore } from '../state/pendingStore.js';
@@ -119,6 +120,8 @@ export async function readStatus(source: StatusSource, options: StatusOptions): 
   try {
     const { state, pending, quarantine, sharedRate, queue: queueProbe, doctor: doctorStore } = await withTimeout(source.stores(config), AbortSignal.timeout(timeoutMs));
     const abortSignal = AbortSignal.timeout(timeoutMs * 6);
+    // The reads below run at once and each request listens to this one signal; Node's default of 10 would warn.
+    setMaxListeners(0, abortSignal);
     const [runs, deadLetters, pendingCount, lease, quarantined, cursor, rate, queue, contents, doctor] = await Promise.all([
       state.runs.listRecent(RECENT_RUNS, { abortSignal }),
       // Stops itself well before the abort signal, saying so (`complete: false`).
