@@ -45,6 +45,8 @@ const { values: args } = parseArgs({
     'export-mb': { type: 'string' },
     // --catalog N: the catalog pass alone on N courses (first sync, unchanged re-sync, 1% retired).
     catalog: { type: 'string' },
+    // Print each phase's Graph traffic second by second (accepted, refused), to see where time goes.
+    timeline: { type: 'boolean', default: false },
   },
 });
 
@@ -99,8 +101,9 @@ function generate(n: number, day: string, changedEvery = 0): Enrollment[] {
 function runChild(env: Record<string, string>, cwd: string, extra: string[]): Promise<{ summary: RunSummary; maxRssMb: number }> {
   // BENCH_PROFILE_DIR: CPU-profile the unchanged re-sync (open the .cpuprofile in Chrome DevTools).
   // BENCH_FULL_NODE_FLAGS: node flags for that run, e.g. `--max-old-space-size=64` to show what it really keeps.
+  // BENCH_PROFILE_FIRST_DIR: CPU-profile the runs of the other phases (first sync, 10% changed).
   const nodeFlags = !extra.includes('--full')
-    ? []
+    ? process.env['BENCH_PROFILE_FIRST_DIR'] !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_PROFILE_FIRST_DIR']}`] : []
     : [
         ...(process.env['BENCH_PROFILE_DIR'] !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_PROFILE_DIR']}`] : []),
         ...(process.env['BENCH_FULL_NODE_FLAGS']?.split(/\s+/).filter((f) => f !== '') ?? []),
@@ -211,6 +214,8 @@ async function main(): Promise<void> {
     } while ((summary.status === 'partial' || summary.counts.failed > 0) && runs < Number(args['max-runs']));
     const stats = standIn.stats();
     const lookups = standIn.requests().filter((r) => r.method === 'GET' && r.path.includes('externalCourseActivityId=')).length;
+    if (args.timeline) printTimeline(name, started, standIn.requests());
+    if (args.timeline) printKinds(name, standIn.requests());
     const p: Phase = {
       name,
       lookups,
@@ -290,6 +295,35 @@ async function main(): Promise<void> {
   await standIn.stop();
   await azurite.stop();
   rmSync(dir, { recursive: true, force: true });
+}
+
+/** `--timeline`: accepted/refused Graph requests per second since the phase started (a `.` per 5 accepted). */
+function printTimeline(name: string, started: number, requests: readonly { readonly status: number; readonly at: number }[]): void {
+  const seconds = new Map<number, { accepted: number; refused: number }>();
+  for (const r of requests) {
+    const s = Math.floor((r.at - started) / 1000);
+    const bucket = seconds.get(s) ?? { accepted: 0, refused: 0 };
+    if (r.status === 429 || r.status === 503) bucket.refused += 1;
+    else bucket.accepted += 1;
+    seconds.set(s, bucket);
+  }
+  const last = Math.max(0, ...seconds.keys());
+  console.error(`  ${name}: Graph requests per second (accepted/refused)`);
+  for (let s = 0; s <= last; s += 1) {
+    const b = seconds.get(s) ?? { accepted: 0, refused: 0 };
+    console.error(`    ${String(s).padStart(4)} s ${String(b.accepted).padStart(4)} ${String(b.refused).padStart(3)} ${'.'.repeat(Math.round(b.accepted / 5))}`);
+  }
+}
+
+/** `--timeline`: the phase's requests by method, path shape and status. */
+function printKinds(name: string, requests: readonly { readonly method: string; readonly path: string; readonly status: number }[]): void {
+  const kinds = new Map<string, number>();
+  for (const r of requests) {
+    const shape = `${r.method} ${r.path.replace(/\?.*$/, '').replace(/\/(learningProviders|learningCourseActivities|learningContents|users)(\([^)]*\)[^/]*|\/[^/]+)/g, '/$1/{id}')} ${r.status}`;
+    kinds.set(shape, (kinds.get(shape) ?? 0) + 1);
+  }
+  console.error(`  ${name}: requests by kind`);
+  for (const [shape, count] of [...kinds].sort((a, b) => b[1] - a[1])) console.error(`    ${String(count).padStart(6)} ${shape}`);
 }
 
 /**

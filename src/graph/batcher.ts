@@ -1,5 +1,6 @@
 import type { Client } from '@microsoft/microsoft-graph-client';
 import { GraphRequestError, parseRetryAfter } from './errors.js';
+import type { RequestTimeouts } from './requestTimeouts.js';
 
 /** One request inside a JSON batch: the URL is relative to the version root ("/users/…"). */
 export interface BatchStep {
@@ -42,6 +43,8 @@ export class GraphBatcher {
     private readonly client: Client,
     private readonly apiVersion: string,
     private readonly maxSize: number,
+    /** Envelopes time out like single requests (GRAPH_REQUEST_TIMEOUT_SECONDS). */
+    private readonly timeouts?: RequestTimeouts,
   ) {}
 
   send(step: BatchStep, operation: string): Promise<unknown> {
@@ -74,7 +77,9 @@ export class GraphBatcher {
     this.batchesSent += 1;
     let envelope: { responses?: BatchResponse[] };
     try {
-      envelope = (await this.client.api('/$batch').version(this.apiVersion).post({ requests })) as { responses?: BatchResponse[] };
+      const request = this.client.api('/$batch').version(this.apiVersion);
+      if (this.timeouts !== undefined) request.option('signal', this.timeouts.signal(undefined));
+      envelope = (await request.post({ requests })) as { responses?: BatchResponse[] };
     } catch (err) {
       // The whole envelope failed (network, 5xx, 429 on the envelope): every request fails alike.
       for (const step of steps) step.reject(err);

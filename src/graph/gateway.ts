@@ -7,6 +7,7 @@ import { activityCreateBody, activityUpdateBody, contentUpsertBody } from './gra
 import { externalIdKey, odataString, pathId } from './odata.js';
 import type { RequestScheduler, ScheduledRun } from './requestScheduler.js';
 import { GraphBatcher, MAX_BATCH_SIZE } from './batcher.js';
+import { RequestTimeouts } from './requestTimeouts.js';
 
 export interface GatewayOperationOptions {
   readonly abortSignal?: AbortSignal;
@@ -67,13 +68,16 @@ export class GraphVivaGateway implements VivaGateway {
   private readonly now: () => number;
   private readonly traffic: ScheduledRun;
   private readonly batcher: GraphBatcher | undefined;
+  private readonly timeouts: RequestTimeouts;
 
   constructor(private readonly options: GraphGatewayOptions) {
+
     this.providerPath = `/employeeExperience/learningProviders/${pathId(options.providerId)}`;
     this.now = options.now ?? Date.now;
     this.traffic = options.scheduler.withDeadline(options.deadline);
     const batchSize = Math.min(options.batchSize ?? 0, MAX_BATCH_SIZE);
-    this.batcher = batchSize > 1 ? new GraphBatcher(options.client, options.apiVersion, batchSize) : undefined;
+    this.timeouts = new RequestTimeouts(options.requestTimeoutMs ?? 30_000);
+    this.batcher = batchSize > 1 ? new GraphBatcher(options.client, options.apiVersion, batchSize, this.timeouts) : undefined;
   }
 
   get stats(): GatewayStats {
@@ -212,11 +216,7 @@ export class GraphVivaGateway implements VivaGateway {
     if (this.batcher !== undefined) {
       return (await this.batcher.send({ method, url: path, ...(body !== undefined ? { body } : {}), ...(headers !== undefined ? { headers } : {}) }, operation)) as T;
     }
-    const timeout = AbortSignal.timeout(this.options.requestTimeoutMs ?? 30_000);
-    let request = this.options.client
-      .api(path)
-      .version(this.options.apiVersion)
-      .option('signal', signal === undefined ? timeout : AbortSignal.any([signal, timeout]));
+    let request = this.options.client.api(path).version(this.options.apiVersion).option('signal', this.timeouts.signal(signal));
     for (const [name, value] of Object.entries(headers ?? {})) request = request.header(name, value);
     switch (method) {
       case 'GET':

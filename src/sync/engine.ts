@@ -176,6 +176,26 @@ interface RunOutcome {
 
 type BatchResult = { readonly complete: true } | { readonly complete: false; readonly fatal?: string; readonly reason: string };
 
+const COMPLETE: Promise<BatchResult> = Promise.resolve({ complete: true });
+
+/** A page handed to the executor: `done` once its writes were checkpointed (or it stopped short). */
+interface StartedPage {
+  /** The ledger and dead-letter keys of the page's enrollments. */
+  readonly keys: ReadonlySet<string>;
+  readonly cursor: string | undefined;
+  /** The page's number in the pass, from 1. */
+  readonly number: number;
+  readonly done: Promise<BatchResult>;
+}
+
+function enrollmentKeys(items: readonly SourceItem[]): Set<string> {
+  return new Set(items.map((item) => (item.kind === 'record' ? externalActivityId(item.record.enrollmentId) : item.key)));
+}
+
+function sharesEnrollments(page: StartedPage, items: readonly SourceItem[]): boolean {
+  return items.some((item) => page.keys.has(item.kind === 'record' ? externalActivityId(item.record.enrollmentId) : item.key));
+}
+
 class Run {
   readonly counts: RunCounts = emptyCounts();
   cursorBefore: string | undefined;
@@ -280,19 +300,40 @@ class Run {
     const pageSize = this.options.pageSize ?? DEFAULT_PAGE_SIZE;
     let pageCount = 0;
     const absence = { pageSize, logger, runId: this.runId, abortSignal: this.signal };
-    for await (const page of withAbsentWithdrawals(pages, pages.byPage({ maxPageSize: pageSize }), this.deps.state.ledger, absence)) {
-      // Checked before each page, after the last checkpoint: a run that has handled every page succeeded.
-      if (this.deps.budget.exhausted()) {
-        logger.info('Time budget spent; stopping at a checkpoint', { runId: this.runId, pages: pageCount });
-        return { status: 'partial', message: 'the time budget was spent; the next run continues from the saved cursor' };
+    // The page whose writes are in flight while the next one is read and planned (PageExecutor.pagesInHand).
+    let inHand: StartedPage | undefined;
+    const finishInHand = async (): Promise<RunOutcome | undefined> => {
+      const page = inHand;
+      inHand = undefined;
+      return page === undefined ? undefined : this.finishPage(page);
+    };
+    try {
+      for await (const page of withAbsentWithdrawals(pages, pages.byPage({ maxPageSize: pageSize }), this.deps.state.ledger, absence)) {
+        // Checked before each page, after the last checkpoint: a run that has handled every page succeeded.
+        if (this.deps.budget.exhausted()) {
+          const stopped = await finishInHand();
+          if (stopped !== undefined) return stopped;
+          logger.info('Time budget spent; stopping at a checkpoint', { runId: this.runId, pages: pageCount });
+          return { status: 'partial', message: 'the time budget was spent; the next run continues from the saved cursor' };
+        }
+        // An enrollment of this page still being written by the page in hand is planned only once that page is checkpointed.
+        if (inHand !== undefined && (this.pages.pagesInHand < 2 || sharesEnrollments(inHand, page.items))) {
+          const stopped = await finishInHand();
+          if (stopped !== undefined) return stopped;
+        }
+        pageCount += 1;
+        const before = inHand;
+        inHand = await this.startPage(page.items, { cursor: page.cursor, number: pageCount }, this.pages);
+        if (before !== undefined) {
+          const stopped = await this.finishPage(before);
+          if (stopped !== undefined) return stopped;
+        }
       }
-      pageCount += 1;
-      const result = await this.handlePage(page.items, this.pages);
-      if (!result.complete) return this.stopped(result);
-      await this.pages.endPage(page.cursor, signalOpt(this.signal));
-      const settled = await this.settle(false);
-      if (settled?.status === 'failed') return settled;
-      this.options.onProgress?.({ pages: pageCount, counts: { ...this.counts }, cursor: this.cursorAfter });
+      const stopped = await finishInHand();
+      if (stopped !== undefined) return stopped;
+    } finally {
+      // A run that stops early (or throws) still lets the writes it started end and keeps their ledger rows; its cursor stays.
+      await inHand?.done.catch(() => undefined);
     }
     // Every page was read: now the pass knows how many deletes it would make.
     const applied = await this.applyStaged(this.pages, true);
@@ -416,7 +457,8 @@ class Run {
     }
   }
 
-  private async handlePage(items: readonly SourceItem[], executor: PageExecutor): Promise<BatchResult> {
+  /** Reads a page's records, dead-letters the invalid ones, plans the rest and hands their work over. */
+  private async startPage(items: readonly SourceItem[], page: { readonly cursor: string | undefined; readonly number: number }, executor: PageExecutor): Promise<StartedPage> {
     this.counts.read += items.length;
     const records: EnrollmentRecord[] = [];
     const positions = new Map<string, string>();
@@ -440,11 +482,36 @@ class Run {
         this.counts.unchanged += 1;
       }
     }
-    return this.handleRecords(records, positions, executor, { stageDeletes: true });
+    const { done } = await this.startRecords(records, positions, executor, { stageDeletes: true });
+    return { ...page, keys: enrollmentKeys(items), done };
   }
 
-  /** `stageDeletes`: a pass's page, whose deletes wait for the end of the read; `retrying`: dead letters due for a retry. */
-  private async handleRecords(all: readonly EnrollmentRecord[], positions: ReadonlyMap<string, string>, executor: PageExecutor, how: { readonly retrying?: boolean; readonly stageDeletes?: boolean } = {}): Promise<BatchResult> {
+  /**
+   * After the page's writes: hands its cursor to the executor and saves what is safe. A page
+   * that did not complete stops the pass (its outcome), and its cursor is not saved.
+   */
+  private async finishPage(page: StartedPage): Promise<RunOutcome | undefined> {
+    const result = await page.done;
+    if (!result.complete) return this.stopped(result);
+    await this.pages.endPage(page.cursor, signalOpt(this.signal));
+    const settled = await this.settle(false);
+    if (settled?.status === 'failed') return settled;
+    this.options.onProgress?.({ pages: page.number, counts: { ...this.counts }, cursor: this.cursorAfter });
+    return undefined;
+  }
+
+  /** Plans the records and carries them out: done once they were written (or handed on) and checkpointed. */
+  private async handleRecords(all: readonly EnrollmentRecord[], positions: ReadonlyMap<string, string>, executor: PageExecutor, how: { readonly retrying?: boolean } = {}): Promise<BatchResult> {
+    return (await this.startRecords(all, positions, executor, how)).done;
+  }
+
+  /**
+   * Plans the records and hands their work to the executor; the promise it returns (not awaited
+   * here, so the next page can be planned meanwhile) settles once that work was checkpointed.
+   * `stageDeletes`: a pass's page, whose deletes wait for the end of the read; `retrying`: dead
+   * letters due for a retry.
+   */
+  private async startRecords(all: readonly EnrollmentRecord[], positions: ReadonlyMap<string, string>, executor: PageExecutor, how: { readonly retrying?: boolean; readonly stageDeletes?: boolean } = {}): Promise<{ readonly done: Promise<BatchResult> }> {
     const retrying = how.retrying === true;
     await this.staging?.supersede(all, (r) => externalActivityId(r.enrollmentId), signalOpt(this.signal));
     // A record read again exactly as it failed waits for its retry turn (retryDeadLetters), so
@@ -456,12 +523,12 @@ class Run {
       return !parked;
     });
     const records = this.snapshot === undefined ? unparked : await this.skipSettled(unparked, this.snapshot);
-    if (records.length === 0) return { complete: true };
+    if (records.length === 0) return { done: COMPLETE };
     const { state } = this.deps;
     const opts = signalOpt(this.signal);
     // Queue mode: an enrollment still in a batch in flight is planned again only once that batch is written.
     if (!(await executor.ready(records.map((r) => externalActivityId(r.enrollmentId)), opts))) {
-      return { complete: false, reason: 'an enrollment of this page is still in a work batch the queue workers have not finished' };
+      return { done: Promise.resolve({ complete: false, reason: 'an enrollment of this page is still in a work batch the queue workers have not finished' }) };
     }
     const ledger = await state.ledger.getMany([...new Set(records.map((r) => externalActivityId(r.enrollmentId)))], opts);
 
@@ -496,15 +563,19 @@ class Run {
     } else {
       const deletes = items.filter((i) => i.kind === 'delete').length;
       const overDeletes = await this.deleteGuard(deletes);
-      if (overDeletes !== undefined) return overDeletes;
+      if (overDeletes !== undefined) return { done: Promise.resolve(overDeletes) };
       this.deletesHandedOver += deletes;
     }
 
     const byId = new Map(current.map((r) => [r.enrollmentId, r]));
-    const outcomes = await executor.carryOut({ items, records: byId, positions, ledger }, opts);
-    const result = await this.checkpointOutcomes(outcomes, positions, byId);
-    this.tally(outcomes);
-    return result.complete ? ((await this.failureGuard()) ?? result) : result;
+    const done = executor.carryOut({ items, records: byId, positions, ledger }, opts).then(async (outcomes) => {
+      const result = await this.checkpointOutcomes(outcomes, positions, byId);
+      this.tally(outcomes);
+      return result.complete ? ((await this.failureGuard()) ?? result) : result;
+    });
+    // Awaited by finishPage; a run that throws first still waits for it (execute's finally) without an unhandled rejection.
+    done.catch(() => undefined);
+    return { done };
   }
 
   /** Before a page is written: would this run delete more than SYNC_QUARANTINE_MAX_DELETES? */
@@ -519,6 +590,8 @@ class Run {
   /** After a page: did more than SYNC_QUARANTINE_FAILURE_SHARE of this run's writes fail? */
   private async failureGuard(): Promise<BatchResult | undefined> {
     const guard = this.deps.quarantine;
+    // Two pages in hand may both cross the line: the sync is quarantined once.
+    if (this.fatal !== undefined) return { complete: false, fatal: this.fatal, reason: this.fatal };
     const { attempted, failed } = this.writes;
     if (guard === undefined || attempted < QUARANTINE_MIN_WRITES || failed / attempted <= guard.failureShare) return undefined;
     const message = `quarantined: ${failed} of this run's ${attempted} writes failed, more than SYNC_QUARANTINE_FAILURE_SHARE (${guard.failureShare}); see \`viva-sync deadletters list\`, fix the cause, then run \`viva-sync quarantine clear\``;
@@ -527,8 +600,9 @@ class Run {
 
   private async quarantine(trigger: QuarantineTrigger, message: string, deletes: number): Promise<Exclude<BatchResult, { complete: true }>> {
     this.deps.logger.error('Quarantining the sync', { runId: this.runId, trigger, attempted: this.writes.attempted, failed: this.writes.failed, deletes });
-    await this.deps.quarantine?.onQuarantine(trigger, message, { ...this.writes, deletes }, this.runId);
+    // Set first: no write starts from here on, in this page or the next one in hand.
     this.fatal ??= message;
+    await this.deps.quarantine?.onQuarantine(trigger, message, { ...this.writes, deletes }, this.runId);
     return { complete: false, fatal: message, reason: message };
   }
 

@@ -21,6 +21,7 @@ export interface InlineExecutorDeps {
 /** Writes a page's items from this process, then lets the engine checkpoint the outcomes. */
 export class InlineExecutor implements PageExecutor {
   readonly wait = { maxWaitMs: 0, pollMs: 0 };
+  readonly pagesInHand = 2;
   private pageCursor: string | undefined;
 
   constructor(private readonly deps: InlineExecutorDeps) {}

@@ -40,6 +40,13 @@ export interface Settlement {
 export interface PageExecutor {
   /** How long the run waits for outstanding work at its start and end, and how often it looks. */
   readonly wait: { readonly maxWaitMs: number; readonly pollMs: number };
+  /**
+   * Pages of a pass that may be in hand at once. 2: the engine reads and plans the next page (LMS
+   * read, ledger read) while this one's writes are in flight, so Graph is never idle between
+   * pages; each page is still checkpointed, and its cursor saved, in order. 1: a page is handed
+   * over only once the one before it ended (the queue executor collects a page until `endPage`).
+   */
+  readonly pagesInHand: 1 | 2;
   /** Before planning these activities: false when some are still being written elsewhere and the wait ran out. */
   ready(externalIds: readonly string[], options: ExecutorOptions): Promise<boolean>;
   /** Carries out the items (or hands them on); returns the outcomes of the writes made here. */

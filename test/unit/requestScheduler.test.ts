@@ -36,7 +36,7 @@ describe('RequestScheduler', () => {
     expect(time.now() - start).toBeLessThanOrEqual(2_100);
   });
 
-  it('starts from what it sent when the first 429 comes, then backs off 10% per 429 and climbs 2% a second', async () => {
+  it('starts from half of what it sent when the first 429 comes, then backs off 10% per 429 and climbs 2% a second', async () => {
     const time = fakeTime();
     const s = new RequestScheduler({ maxConcurrency: 8, now: time.now, sleep: time.sleep });
     expect(s.snapshot().requestsPerSecond).toBe(Infinity);
@@ -46,14 +46,32 @@ describe('RequestScheduler', () => {
       await time.sleep(20);
     }
     s.onThrottled(1_000);
-    expect(s.snapshot().requestsPerSecond).toBe(45);
+    expect(s.snapshot().requestsPerSecond).toBe(25);
     expect(s.snapshot().concurrency).toBe(7);
     for (let i = 0; i < 10; i += 1) {
       await time.sleep(1_000);
       s.onAccepted();
     }
-    expect(s.snapshot().requestsPerSecond).toBeGreaterThan(54.5);
-    expect(s.snapshot().requestsPerSecond).toBeLessThan(56);
+    // 1 a second (2% of 25 is less than 1).
+    expect(s.snapshot().requestsPerSecond).toBe(35);
+  });
+
+  it('judges its sending rate on the time it was not held by a Retry-After', async () => {
+    const time = fakeTime();
+    const s = new RequestScheduler({ maxConcurrency: 8, maxRequestsPerSecond: 100, now: time.now, sleep: time.sleep });
+    // A second at 100 a second, then a 429 that holds every request for 3 seconds.
+    for (let i = 0; i < 100; i += 1) {
+      await s.run(async () => undefined);
+      await time.sleep(10);
+    }
+    s.onThrottled(3_000);
+    expect(s.snapshot().requestsPerSecond).toBe(90);
+    // Held 3 s, then 20 requests and another 429 half a second later: with the half second before
+    // the pause (50 requests) it sent 70 in its last second of sending, so it was not idle.
+    for (let i = 0; i < 20; i += 1) await s.run(async () => undefined);
+    await time.sleep(500);
+    s.onThrottled(1_000);
+    expect(s.snapshot().requestsPerSecond).toBe(81);
   });
 
   it('reacts once to a volley of 429s, and not at all to its rate when it was mostly idle', async () => {

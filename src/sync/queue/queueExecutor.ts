@@ -11,6 +11,7 @@ import type { PageSink } from './pageSink.js';
  */
 export class QueueExecutor implements PageExecutor {
   readonly wait: { readonly maxWaitMs: number; readonly pollMs: number };
+  readonly pagesInHand = 1;
   private page: { items: WorkItem[]; sources: Record<string, ItemSource> } = { items: [], sources: {} };
 
   constructor(
