@@ -43,7 +43,7 @@ export async function cursorCommand(action: 'show' | 'set', value: string | unde
   try {
     // Read again under the lease: a run that finished meanwhile may have moved it.
     const latest = await state.cursor.get();
-    await state.cursor.save({ value, ledgerComplete: latest.ledgerComplete, runId: owner }, latest.etag);
+    await state.cursor.save({ value, ledgerComplete: latest.ledgerComplete, ledgerEpoch: latest.ledgerEpoch, runId: owner }, latest.etag);
     const result = { before: latest.value ?? null, after: value, ledgerComplete: latest.ledgerComplete };
     io.stdout.write(values.json === true ? `${JSON.stringify(result)}\n` : `Cursor moved: ${result.before ?? '(none)'} -> ${value}. The next run reads from there.\n`);
     return EXIT.ok;

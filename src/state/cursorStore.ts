@@ -34,6 +34,7 @@ export class TableCursorStore implements CursorStore {
       version,
       value: readOptionalString(entity, 'value'),
       ledgerComplete: readBoolean(entity, 'ledgerComplete'),
+      ledgerEpoch: readOptionalString(entity, 'ledgerEpoch'),
       runId: readOptionalString(entity, 'runId'),
       savedAt: readOptionalString(entity, 'savedAt'),
       etag: entity.etag,
@@ -47,6 +48,7 @@ export class TableCursorStore implements CursorStore {
       version: 1,
       value: update.value,
       ledgerComplete: update.ledgerComplete,
+      ledgerEpoch: update.ledgerComplete ? update.ledgerEpoch : undefined,
       runId: update.runId,
       savedAt: this.#now().toISOString(),
     });

@@ -35,6 +35,8 @@ export interface ProviderDecisionStore {
   get(providerId: string, options?: StateOperationOptions): Promise<ProviderNewDecision | undefined>;
   /** The current ledger's epoch; undefined while none was ever started for it. */
   ledgerEpoch(options?: StateOperationOptions): Promise<string | undefined>;
+  /** The current ledger's epoch, started now if it has none. */
+  ensureLedgerEpoch(options?: StateOperationOptions): Promise<string>;
   /** Records the decision against the current ledger (starting its epoch if it has none). */
   record(providerId: string, decidedBy: ProviderDecisionSource, options?: StateOperationOptions): Promise<ProviderNewDecision>;
   /** Withdraws the decision; false when there was none. */
@@ -71,7 +73,7 @@ export class TableProviderDecisionStore implements ProviderDecisionStore {
 
   async record(providerId: string, decidedBy: ProviderDecisionSource, options: StateOperationOptions = {}): Promise<ProviderNewDecision> {
     await Promise.all([ensureTable(this.#decisions, options), ensureTable(this.#ledger, options)]);
-    const decision: ProviderNewDecision = { providerId, ledgerEpoch: await this.startEpoch(options), decidedAt: this.#now().toISOString(), decidedBy };
+    const decision: ProviderNewDecision = { providerId, ledgerEpoch: await this.ensureLedgerEpoch(options), decidedAt: this.#now().toISOString(), decidedBy };
     await this.#decisions.upsertEntity(toWritableEntity({ partitionKey: DECISION_PARTITION, rowKey: encodeKey(providerId), ...decision }), 'Replace', { abortSignal: options.abortSignal });
     return decision;
   }
@@ -87,7 +89,7 @@ export class TableProviderDecisionStore implements ProviderDecisionStore {
   }
 
   /** The ledger's epoch, created once: two operators racing both get the one that was stored. */
-  private async startEpoch(options: StateOperationOptions): Promise<string> {
+  async ensureLedgerEpoch(options: StateOperationOptions = {}): Promise<string> {
     const existing = await this.ledgerEpoch(options);
     if (existing !== undefined) return existing;
     const epoch = randomUUID();

@@ -18,13 +18,19 @@ export interface CursorRecord {
    * never seen can be created without first asking Graph whether it exists.
    */
   readonly ledgerComplete: boolean;
+  /**
+   * The ledger epoch (src/state/providerDecisionStore.ts) that `ledgerComplete` vouches for: a
+   * ledger table lost or replaced since has another epoch or none, and the claim lapses.
+   * Undefined in cursors saved before the epoch was recorded with them.
+   */
+  readonly ledgerEpoch?: string | undefined;
   readonly runId: string | undefined;
   readonly savedAt: string | undefined;
   /** ETag of the stored entity; undefined when none is stored yet. */
   readonly etag: string | undefined;
 }
 
-export type CursorUpdate = Pick<CursorRecord, 'value' | 'ledgerComplete' | 'runId'>;
+export type CursorUpdate = Pick<CursorRecord, 'value' | 'ledgerComplete' | 'ledgerEpoch' | 'runId'>;
 
 /** Thrown when the cursor changed since it was read: another run advanced it. */
 export class CursorConflictError extends Error {

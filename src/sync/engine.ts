@@ -202,6 +202,8 @@ class Run {
   cursorAfter: string | undefined;
   private etag: string | undefined;
   private ledgerComplete = false;
+  /** The ledger epoch the cursor's `ledgerComplete` vouches for (saved with it). */
+  private ledgerEpoch: string | undefined;
   /** The provider was recorded as new when this ledger was started: it holds every activity. */
   private providerNew = false;
   private readonly contents: ContentResolver;
@@ -269,13 +271,40 @@ class Run {
     return result.complete ? { status: 'succeeded' } : this.stopped(result);
   }
 
+  /**
+   * `ledgerComplete` holds for the ledger it was saved with: a ledger table lost or replaced
+   * since (another epoch, or none) no longer knows every activity, so creates look up again
+   * until a pass from nothing completes. A cursor saved before epochs were recorded with it is
+   * taken at its word when the ledger holds rows, and the epoch is recorded from then on.
+   */
+  private async cursorVouchesForLedger(cursor: { readonly ledgerComplete: boolean; readonly ledgerEpoch?: string | undefined }): Promise<boolean> {
+    const lookups = this.deps.lookups;
+    if (!cursor.ledgerComplete || lookups === undefined) return cursor.ledgerComplete;
+    const opts = signalOpt(this.signal);
+    if (cursor.ledgerEpoch !== undefined) {
+      const current = await lookups.ledgerEpoch(opts);
+      if (current === cursor.ledgerEpoch) {
+        this.ledgerEpoch = current;
+        return true;
+      }
+      this.deps.logger.warn('The ledger was replaced since the cursor said it knew every activity: creates look up by external id first until a pass from nothing (--full) completes', { runId: this.runId });
+      return false;
+    }
+    for await (const row of this.deps.state.ledger.listStatus(opts)) {
+      void row;
+      this.ledgerEpoch = await lookups.ensureLedgerEpoch(opts);
+      return true;
+    }
+    return false;
+  }
+
   private async loadState(): Promise<{ value: string | undefined }> {
     const { state } = this.deps;
     const cursor = await state.cursor.get(signalOpt(this.signal));
     this.cursorBefore = cursor.value;
     this.cursorAfter = cursor.value;
     this.etag = cursor.etag;
-    this.ledgerComplete = cursor.ledgerComplete;
+    this.ledgerComplete = await this.cursorVouchesForLedger(cursor);
     this.providerNew = (await this.deps.lookups?.ledgerCoversProvider(this.deps.providerId, signalOpt(this.signal))) ?? false;
     for await (const letter of state.deadLetters.list(signalOpt(this.signal))) this.deadLetterKeys.set(letter.key, letter.recordFingerprint);
     await this.staging?.load(signalOpt(this.signal));
@@ -376,7 +405,9 @@ class Run {
 
   private async saveCursor(value: string | undefined, ledgerComplete: boolean): Promise<void> {
     try {
-      this.etag = await this.deps.state.cursor.save({ value, ledgerComplete, runId: this.runId }, this.etag, signalOpt(this.signal));
+      // The epoch a completed ledger is known by, started when a pass first completes one.
+      if (ledgerComplete && this.ledgerEpoch === undefined) this.ledgerEpoch = await this.deps.lookups?.ensureLedgerEpoch(signalOpt(this.signal));
+      this.etag = await this.deps.state.cursor.save({ value, ledgerComplete, ledgerEpoch: this.ledgerEpoch, runId: this.runId }, this.etag, signalOpt(this.signal));
     } catch (err) {
       if (err instanceof CursorConflictError) throw new Error('The cursor was moved by another run during this run; stopping without overwriting it.');
       throw err;

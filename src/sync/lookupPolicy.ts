@@ -18,6 +18,10 @@ export type LedgerCoverage =
 export interface LookupPolicy {
   /** True when a record with no ledger row cannot have an activity in Graph. */
   ledgerCoversProvider(providerId: string, options?: StateOperationOptions): Promise<boolean>;
+  /** The current ledger's epoch; undefined while none was started (a new, lost or replaced ledger table). */
+  ledgerEpoch(options?: StateOperationOptions): Promise<string | undefined>;
+  /** The current ledger's epoch, started now if it has none: what a cursor that vouches for this ledger records. */
+  ensureLedgerEpoch(options?: StateOperationOptions): Promise<string>;
 }
 
 export async function ledgerCoverage(store: ProviderDecisionStore, providerId: string, options: StateOperationOptions = {}): Promise<LedgerCoverage> {
@@ -43,5 +47,7 @@ export function lookupPolicyOf(store: ProviderDecisionStore, logger: Logger = si
       last = said;
       return coverage.kind === 'providerNew';
     },
+    ledgerEpoch: (options) => store.ledgerEpoch(options),
+    ensureLedgerEpoch: (options) => store.ensureLedgerEpoch(options),
   };
 }

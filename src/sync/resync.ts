@@ -309,7 +309,7 @@ export async function applyResyncRequest(ctx: FullResyncContext, request: Resync
   try {
     const cursor = await ctx.state.cursor.get();
     const target = rewoundCursor(cursor.value, request.since);
-    if (target !== cursor.value) await ctx.state.cursor.save({ value: target, ledgerComplete: cursor.ledgerComplete, runId: request.runId }, cursor.etag);
+    if (target !== cursor.value) await ctx.state.cursor.save({ value: target, ledgerComplete: cursor.ledgerComplete, ledgerEpoch: cursor.ledgerEpoch, runId: request.runId }, cursor.etag);
     const applied: ResyncRequest = { ...request, appliedAt: new Date().toISOString(), ...(cursor.value !== undefined ? { cursorBefore: cursor.value } : {}) };
     await ctx.pending.putResync(applied);
     await ctx.state.runs.put(requestRow(applied, 'running', `cursor rewound from ${cursor.value ?? '(none)'} to ${target ?? '(none: everything)'}; the next sync pass carries it out`));

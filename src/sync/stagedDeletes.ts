@@ -122,7 +122,7 @@ export async function discardStagedDeletes(deps: { readonly state: SyncState; re
     const discarded = await deps.store.discardAll(options);
     if (discarded === 0 || rewind === undefined) return { discarded };
     const cursor = await deps.state.cursor.get(options);
-    await deps.state.cursor.save({ value: rewind.cursor, ledgerComplete: cursor.ledgerComplete, runId: deps.runId }, cursor.etag, options);
+    await deps.state.cursor.save({ value: rewind.cursor, ledgerComplete: cursor.ledgerComplete, ledgerEpoch: cursor.ledgerEpoch, runId: deps.runId }, cursor.etag, options);
     deps.logger.info('Staged deletes discarded; the cursor was rewound so the next pass reads them again', { discarded, cursor: rewind.cursor ?? null });
     return { discarded, rewoundTo: rewind.cursor ?? null };
   } finally {

@@ -112,6 +112,45 @@ describe('lookups before create only where a duplicate is possible', () => {
     expect(activityLookups(h)).toBe(0);
   });
 
+  it('the ledger table alone lost after a completed first pass: the cursor no longer vouches for it, and nothing is duplicated', async () => {
+    harness = await SyncHarness.create();
+    const h = harness;
+    const first = records(10, 'first');
+    h.writeExport(first);
+    // No decision: the pass from nothing looks up, then marks the ledger complete for its epoch.
+    await h.run();
+    expect((await (await h.state()).cursor.get()).ledgerComplete).toBe(true);
+
+    // Records the connector created but the LMS changes after the ledger was lost (the cursor survived).
+    await deleteTables(h, ['Ledger']);
+    const changed = first.map((r) => ({ ...r, updatedAt: '2026-11-20T10:00:00.000Z', status: 'completed' as const, progressPercent: 100, completedAt: '2026-11-20T10:00:00.000Z' }));
+    h.writeExport([...first, ...changed, ...records(3, 'new')]);
+    h.standIn.resetStats();
+    const again = await (await reopen(h)).run();
+    expect(again.status).toBe('succeeded');
+    expect(activityLookups(h)).toBe(13);
+    expect(duplicated(h)).toBe(0);
+    expect(h.standIn.activities()).toHaveLength(13);
+    // The claim lapsed with the ledger: it is not saved again by an incremental pass.
+    expect((await (await h.state()).cursor.get()).ledgerComplete).toBe(false);
+  });
+
+  it('a cursor saved complete before epochs were recorded with it still vouches for a ledger that holds rows', async () => {
+    harness = await SyncHarness.create();
+    const h = harness;
+    h.writeExport(records(5, 'old'));
+    await h.run();
+    const state = await h.state();
+    const cursor = await state.cursor.get();
+    // As an earlier version saved it: complete, no epoch.
+    await state.cursor.save({ value: cursor.value, ledgerComplete: true, runId: 'old-version' }, cursor.etag);
+    h.writeExport([...records(5, 'old'), ...records(4, 'fresh').map((r) => ({ ...r, updatedAt: '2026-11-02T10:00:00.000Z' }))]);
+    h.standIn.resetStats();
+    await (await reopen(h)).run();
+    expect(activityLookups(h)).toBe(0);
+    expect((await (await h.state()).cursor.get()).ledgerEpoch).toEqual(expect.any(String));
+  });
+
   it('unmark-new brings the lookups back', async () => {
     harness = await SyncHarness.create();
     const h = harness;
