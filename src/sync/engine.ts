@@ -97,6 +97,8 @@ export function newRunId(now = new Date()): string {
 }
 
 const DEFAULT_PAGE_SIZE = 200;
+/** Up to this many records, the single-record path reads their dead letters one by one (in parallel) rather than listing the table. */
+const MAX_DEAD_LETTER_READS = 50;
 
 /**
  * One sync pass: pull → map → plan → write → checkpoint, a page at a time (DESIGN.md, "The
@@ -265,7 +267,8 @@ class Run {
   }
 
   async executeRecords(records: readonly EnrollmentRecord[]): Promise<RunOutcome> {
-    await this.loadState();
+    // Only these records' dead letters can park or be cleared here: read by key, not the whole table.
+    await this.loadState({ deadLetterKeys: [...new Set(records.map((r) => externalActivityId(r.enrollmentId)))] });
     this.counts.read += records.length;
     const result = await this.handleRecords(records, new Map(), this.inline);
     return result.complete ? { status: 'succeeded' } : this.stopped(result);
@@ -276,13 +279,13 @@ class Run {
    * since (another epoch, or none) no longer knows every activity, so creates look up again
    * until a pass from nothing completes. A cursor saved before epochs were recorded with it is
    * taken at its word when the ledger holds rows, and the epoch is recorded from then on.
+   * `current`: the ledger's epoch as read with the cursor.
    */
-  private async cursorVouchesForLedger(cursor: { readonly ledgerComplete: boolean; readonly ledgerEpoch?: string | undefined }): Promise<boolean> {
+  private async cursorVouchesForLedger(cursor: { readonly ledgerComplete: boolean; readonly ledgerEpoch?: string | undefined }, current: string | undefined): Promise<boolean> {
     const lookups = this.deps.lookups;
     if (!cursor.ledgerComplete || lookups === undefined) return cursor.ledgerComplete;
     const opts = signalOpt(this.signal);
     if (cursor.ledgerEpoch !== undefined) {
-      const current = await lookups.ledgerEpoch(opts);
       if (current === cursor.ledgerEpoch) {
         this.ledgerEpoch = current;
         return true;
@@ -298,17 +301,39 @@ class Run {
     return false;
   }
 
-  private async loadState(): Promise<{ value: string | undefined }> {
-    const { state } = this.deps;
-    const cursor = await state.cursor.get(signalOpt(this.signal));
+  /**
+   * The run's starting state. The reads are independent, so they go out together: a webhook
+   * waits for one storage round trip here, not five. `deadLetterKeys`: the single-record path
+   * reads only its records' dead letters instead of listing them all.
+   */
+  private async loadState(scope: { readonly deadLetterKeys?: readonly string[] } = {}): Promise<void> {
+    const { state, lookups } = this.deps;
+    const opts = signalOpt(this.signal);
+    const [cursor, epoch, providerNew] = await Promise.all([
+      state.cursor.get(opts),
+      // Read with the cursor rather than after it: the cursor's `ledgerComplete` is judged against it.
+      lookups?.ledgerEpoch(opts),
+      lookups?.ledgerCoversProvider(this.deps.providerId, opts) ?? false,
+      this.loadDeadLetters(scope.deadLetterKeys),
+      this.staging?.load(opts),
+    ]);
     this.cursorBefore = cursor.value;
     this.cursorAfter = cursor.value;
     this.etag = cursor.etag;
-    this.ledgerComplete = await this.cursorVouchesForLedger(cursor);
-    this.providerNew = (await this.deps.lookups?.ledgerCoversProvider(this.deps.providerId, signalOpt(this.signal))) ?? false;
-    for await (const letter of state.deadLetters.list(signalOpt(this.signal))) this.deadLetterKeys.set(letter.key, letter.recordFingerprint);
-    await this.staging?.load(signalOpt(this.signal));
-    return cursor;
+    this.ledgerComplete = await this.cursorVouchesForLedger(cursor, epoch);
+    this.providerNew = providerNew;
+  }
+
+  /** The dead letters this run may park or clear: all of them, or those of `keys` (a few records). */
+  private async loadDeadLetters(keys: readonly string[] | undefined): Promise<void> {
+    const { deadLetters } = this.deps.state;
+    const opts = signalOpt(this.signal);
+    if (keys === undefined || keys.length > MAX_DEAD_LETTER_READS) {
+      for await (const letter of deadLetters.list(opts)) this.deadLetterKeys.set(letter.key, letter.recordFingerprint);
+      return;
+    }
+    const letters = await Promise.all(keys.map((key) => deadLetters.get(key, opts)));
+    for (const letter of letters) if (letter !== undefined) this.deadLetterKeys.set(letter.key, letter.recordFingerprint);
   }
 
   async execute(): Promise<RunOutcome> {

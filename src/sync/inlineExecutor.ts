@@ -32,34 +32,38 @@ export class InlineExecutor implements PageExecutor {
 
   async carryOut(work: PageWork, options: ExecutorOptions): Promise<readonly WriteOutcome[]> {
     const { deps } = this;
-    // Write-ahead: a create that reaches Graph before a crash is found again by lookup.
+    // Write-ahead: a create that reaches Graph before a crash is found again by lookup. The
+    // activity writes wait for these rows (WriterDeps.writeAhead); the content and learner reads
+    // that build their bodies go on meanwhile, so a webhook's first Graph request does not wait for them.
     const intents = work.items.filter((i) => i.kind === 'create' && work.ledger.get(i.externalId)?.state !== 'pending');
-    if (intents.length > 0) {
-      const now = new Date().toISOString();
-      await deps.ledger.putMany(
-        intents.map((i) => ({ externalId: i.externalId, enrollmentId: i.enrollmentId, state: 'pending' as const, updatedAt: now })),
-        options,
-      );
-    }
-    await deps.contents.prefetch(
-      work.items.flatMap((i) => (i.kind === 'delete' ? [] : [i.draft.course.id])),
-      options,
-    );
-    return Promise.all(
-      work.items.map((item) =>
-        executeWorkItem(item, {
-          gateway: deps.gateway,
-          contents: deps.contents,
-          learners: deps.learners,
-          providerId: deps.providerId,
-          abortSignal: deps.abortSignal,
-          shouldStop: deps.shouldStop,
-        }).then((outcome) => {
-          if (outcome.kind === 'fatal') deps.onFatal(outcome.reason);
-          return outcome;
-        }),
+    const now = new Date().toISOString();
+    const writeAhead =
+      intents.length === 0 ? undefined : deps.ledger.putMany(intents.map((i) => ({ externalId: i.externalId, enrollmentId: i.enrollmentId, state: 'pending' as const, updatedAt: now })), options);
+    // Reported below, once every item has settled.
+    writeAhead?.catch(() => undefined);
+    const written = deps.contents.prefetch(work.items.flatMap((i) => (i.kind === 'delete' ? [] : [i.draft.course.id])), options).then(() =>
+      Promise.all(
+        work.items.map((item) =>
+          executeWorkItem(item, {
+            gateway: deps.gateway,
+            contents: deps.contents,
+            learners: deps.learners,
+            providerId: deps.providerId,
+            abortSignal: deps.abortSignal,
+            shouldStop: deps.shouldStop,
+            ...(writeAhead !== undefined ? { writeAhead } : {}),
+          }).then((outcome) => {
+            if (outcome.kind === 'fatal') deps.onFatal(outcome.reason);
+            return outcome;
+          }),
+        ),
       ),
     );
+    // Nothing of this page is still running when it is reported: a failed write-ahead fails the page as before.
+    const [ahead, outcomes] = await Promise.allSettled([writeAhead, written]);
+    if (ahead.status === 'rejected') throw ahead.reason;
+    if (outcomes.status === 'rejected') throw outcomes.reason;
+    return outcomes.value;
   }
 
   endPage(cursor: string | undefined): Promise<void> {

@@ -23,6 +23,7 @@ import { openPageSink } from './queue/openQueue.js';
 import { catalogHookFor } from './catalog/openCatalog.js';
 import { QueueExecutor } from './queue/queueExecutor.js';
 import { discardStagedDeletes, type DiscardResult } from './stagedDeletes.js';
+import { warmUpReads } from './warmUpReads.js';
 import type { RunSummary } from './types.js';
 
 export interface OpenSyncOptions {
@@ -130,8 +131,8 @@ export async function openSync(config: Config, options: OpenSyncOptions): Promis
     warmUp: async (warmOptions = {}) => {
       await Promise.all([
         graphCredential.getToken(graphScope(config.graph.baseUrl), warmOptions.abortSignal !== undefined ? { abortSignal: warmOptions.abortSignal } : {}),
-        // A read that opens the storage connection (and, with an identity, its token).
-        state.cursor.get(warmOptions.abortSignal !== undefined ? { abortSignal: warmOptions.abortSignal } : {}),
+        // Reads that open the storage connections (and, with an identity, its token) and run the single-record path's store code once.
+        warmUpReads({ state, stagedDeletes, lookups }, warmOptions.abortSignal !== undefined ? { abortSignal: warmOptions.abortSignal } : {}),
       ]);
     },
     stagedDeletes,

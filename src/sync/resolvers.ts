@@ -20,6 +20,8 @@ export class ContentResolver {
   private readonly inFlight = new Map<string, Promise<string>>();
   /** `catalog`: the catalog pass owns this content's metadata and active state; enrollments only use its id. */
   private known = new Map<string, { vivaId: string; fingerprint: string; catalog: boolean }>();
+  /** Courses a prefetch found no row for: their first resolve upserts without reading the row again. */
+  private readonly absent = new Set<string>();
 
   constructor(
     private readonly gateway: VivaGateway,
@@ -32,6 +34,7 @@ export class ContentResolver {
     if (missing.length === 0) return;
     const entries = await this.store.getMany(missing, options);
     for (const [id, entry] of entries) this.known.set(id, { vivaId: entry.vivaId, fingerprint: entry.fingerprint, catalog: entry.origin === 'catalog' });
+    for (const id of missing) if (!entries.has(id)) this.absent.add(id);
   }
 
   resolve(course: Course, options?: ResolveOptions): Promise<string> {
@@ -49,7 +52,7 @@ export class ContentResolver {
   }
 
   private async upsertIfChanged(courseId: string, body: ReturnType<typeof toContentBody>, fingerprint: string, options?: ResolveOptions): Promise<string> {
-    if (!this.known.has(courseId)) await this.prefetch([courseId], options);
+    if (!this.known.has(courseId) && !this.absent.delete(courseId)) await this.prefetch([courseId], options);
     const known = this.known.get(courseId);
     // Catalog content keeps the catalog's richer metadata and its retirement: an enrollment neither overwrites nor re-activates it.
     if (known !== undefined && (known.catalog || known.fingerprint === fingerprint)) return known.vivaId;

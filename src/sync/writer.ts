@@ -25,6 +25,12 @@ export interface WriterDeps {
   /** True once the run must not start new work (budget spent, abort, fatal error). */
   readonly shouldStop: () => string | undefined;
   readonly abortSignal?: AbortSignal;
+  /**
+   * Settles once the write-ahead `pending` rows are saved: the activity write (create, update,
+   * delete) waits for it, while the content and learner reads that build the body go on. A
+   * write-ahead that failed defers the item: nothing is sent for it.
+   */
+  readonly writeAhead?: Promise<void>;
 }
 
 class LearnerNotFound extends Error {
@@ -38,12 +44,14 @@ export async function executeWorkItem(item: WorkItem, deps: WriterDeps): Promise
   try {
     switch (item.kind) {
       case 'delete': {
+        if (!(await writeAheadSaved(deps))) return { kind: 'deferred', item, reason: WRITE_AHEAD_FAILED };
         const vivaId = item.vivaId ?? (await deps.gateway.getActivityByExternalId(item.externalId, options))?.id;
         if (vivaId !== undefined) await deps.gateway.deleteActivity(vivaId, options);
         return { kind: 'deleted', item };
       }
       case 'update': {
         const { body, learnerObjectId } = await buildBody(item.draft, deps);
+        if (!(await writeAheadSaved(deps))) return { kind: 'deferred', item, reason: WRITE_AHEAD_FAILED };
         try {
           await deps.gateway.updateActivity(item.vivaId, body, options);
           return { kind: 'updated', item, vivaId: item.vivaId, learnerObjectId };
@@ -56,12 +64,26 @@ export async function executeWorkItem(item: WorkItem, deps: WriterDeps): Promise
       }
       case 'create': {
         const { body, learnerObjectId } = await buildBody(item.draft, deps);
+        if (!(await writeAheadSaved(deps))) return { kind: 'deferred', item, reason: WRITE_AHEAD_FAILED };
         const vivaId = await createOrAdopt(item.externalId, body, item.lookupFirst, deps);
         return { kind: 'created', item, vivaId, learnerObjectId };
       }
     }
   } catch (err) {
     return outcomeOfError(item, err, deps);
+  }
+}
+
+const WRITE_AHEAD_FAILED = 'the write-ahead ledger rows could not be saved';
+
+/** False when the write-ahead failed (the caller reports why); true once it is saved, or when there is none. */
+async function writeAheadSaved(deps: WriterDeps): Promise<boolean> {
+  if (deps.writeAhead === undefined) return true;
+  try {
+    await deps.writeAhead;
+    return true;
+  } catch {
+    return false;
   }
 }
 
