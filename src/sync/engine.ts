@@ -23,7 +23,7 @@ import type { LookupPolicy } from './lookupPolicy.js';
 import { planChanges, wantedStatus } from './plan.js';
 import { InlineExecutor } from './inlineExecutor.js';
 import type { PageExecutor } from './pageExecutor.js';
-import { ContentResolver, LearnerResolver } from './resolvers.js';
+import { ContentResolver, LearnerResolver, readReferencesAhead } from './resolvers.js';
 import { emptyCounts, type FinalRunStatus, type PlannedCall, type RunSummary } from './types.js';
 import { ledgerEntryOf, type WriteOutcome } from './writer.js';
 
@@ -106,7 +106,11 @@ const MAX_DEAD_LETTER_READS = 50;
  * dead-lettered, so a run stopped at any instant loses nothing.
  */
 export function runSync(deps: SyncDeps, options: RunSyncOptions = {}): Promise<RunSummary> {
-  return runUnderLease(deps, options, (run, context) => withCatalogPass(deps.catalog, { ...context, ...options }, () => run.execute()));
+  return runUnderLease(deps, options, async (run, context) => {
+    // The catalog pass writes to Graph before the pass reads its state: the run is in the history first.
+    await run.recorded;
+    return withCatalogPass(deps.catalog, { ...context, ...options }, () => run.execute());
+  });
 }
 
 /**
@@ -135,9 +139,14 @@ async function runUnderLease(deps: SyncDeps, options: RunSyncOptions, body: (run
   const lease = await holdRunLease(state.lease, runId, { trigger, logger, ...(options.leaseTtlMs !== undefined ? { ttlMs: options.leaseTtlMs } : {}), ...signalOpt(options.abortSignal) });
   const run = new Run(deps, runId, options, lease.signal);
   const startedAt = new Date(started).toISOString();
+  // Saved while the run reads its starting state (Run.loadState waits for it): a webhook's
+  // first Graph request waits for one round trip less. No Graph request precedes it.
+  const recorded = state.runs.put({ runId, trigger, status: 'running', startedAt, counts: emptyCounts() });
+  recorded.catch(() => undefined);
+  run.recorded = recorded;
   try {
-    await state.runs.put({ runId, trigger, status: 'running', startedAt, counts: emptyCounts() });
     const outcome = await body(run, { runId, abortSignal: lease.signal });
+    await recorded;
     const summary: RunSummary = {
       runId,
       status: outcome.status,
@@ -161,6 +170,8 @@ async function runUnderLease(deps: SyncDeps, options: RunSyncOptions, body: (run
     const reason = failureReason(err);
     logger.error('Sync run failed', { runId, reason });
     emitRunTelemetry({ runId, trigger, status: 'failed', counts: run.counts, durationMs: Date.now() - started, cursor: run.cursorAfter, graph: deps.gatewayStats?.() });
+    // After the `running` row, never overtaken by it.
+    await recorded.catch(() => undefined);
     await state.runs.put(run.record({ trigger, startedAt, status: 'failed', message: reason })).catch((putErr: unknown) => {
       logger.error('Could not record the failed run', { runId, reason: failureReason(putErr) });
     });
@@ -200,6 +211,8 @@ function sharesEnrollments(page: StartedPage, items: readonly SourceItem[]): boo
 
 class Run {
   readonly counts: RunCounts = emptyCounts();
+  /** The run's `running` row in the run history, saved (runUnderLease) while the run starts. */
+  recorded: Promise<void> = Promise.resolve();
   cursorBefore: string | undefined;
   cursorAfter: string | undefined;
   private etag: string | undefined;
@@ -267,10 +280,16 @@ class Run {
   }
 
   async executeRecords(records: readonly EnrollmentRecord[]): Promise<RunOutcome> {
-    // Only these records' dead letters can park or be cleared here: read by key, not the whole table.
-    await this.loadState({ deadLetterKeys: [...new Set(records.map((r) => externalActivityId(r.enrollmentId)))] });
+    const keys = [...new Set(records.map((r) => externalActivityId(r.enrollmentId)))];
+    // Only these records' dead letters can park or be cleared here: read by key, not the whole
+    // table. Their ledger, content and learner rows do not depend on the starting state: read with it.
+    const [, ledger] = await Promise.all([
+      this.loadState({ deadLetterKeys: keys }),
+      this.deps.state.ledger.getMany(keys, signalOpt(this.signal)),
+      readReferencesAhead(records, { contents: this.contents, learners: this.learners, learnerMatch: this.deps.learnerMatch }, signalOpt(this.signal)),
+    ]);
     this.counts.read += records.length;
-    const result = await this.handleRecords(records, new Map(), this.inline);
+    const result = await this.handleRecords(records, new Map(), this.inline, { ledger });
     return result.complete ? { status: 'succeeded' } : this.stopped(result);
   }
 
@@ -309,8 +328,10 @@ class Run {
   private async loadState(scope: { readonly deadLetterKeys?: readonly string[] } = {}): Promise<void> {
     const { state, lookups } = this.deps;
     const opts = signalOpt(this.signal);
-    const [cursor, epoch, providerNew] = await Promise.all([
+    const [cursor, , epoch, providerNew] = await Promise.all([
       state.cursor.get(opts),
+      // The run's `running` row (runUnderLease), saved alongside these reads: in the history before anything is written.
+      this.recorded,
       // Read with the cursor rather than after it: the cursor's `ledgerComplete` is judged against it.
       lookups?.ledgerEpoch(opts),
       lookups?.ledgerCoversProvider(this.deps.providerId, opts) ?? false,
@@ -557,7 +578,7 @@ class Run {
   }
 
   /** Plans the records and carries them out: done once they were written (or handed on) and checkpointed. */
-  private async handleRecords(all: readonly EnrollmentRecord[], positions: ReadonlyMap<string, string>, executor: PageExecutor, how: { readonly retrying?: boolean } = {}): Promise<BatchResult> {
+  private async handleRecords(all: readonly EnrollmentRecord[], positions: ReadonlyMap<string, string>, executor: PageExecutor, how: { readonly retrying?: boolean; readonly ledger?: ReadonlyMap<string, LedgerEntry> } = {}): Promise<BatchResult> {
     return (await this.startRecords(all, positions, executor, how)).done;
   }
 
@@ -567,7 +588,12 @@ class Run {
    * `stageDeletes`: a pass's page, whose deletes wait for the end of the read; `retrying`: dead
    * letters due for a retry.
    */
-  private async startRecords(all: readonly EnrollmentRecord[], positions: ReadonlyMap<string, string>, executor: PageExecutor, how: { readonly retrying?: boolean; readonly stageDeletes?: boolean } = {}): Promise<{ readonly done: Promise<BatchResult> }> {
+  private async startRecords(
+    all: readonly EnrollmentRecord[],
+    positions: ReadonlyMap<string, string>,
+    executor: PageExecutor,
+    how: { readonly retrying?: boolean; readonly stageDeletes?: boolean; readonly ledger?: ReadonlyMap<string, LedgerEntry> } = {},
+  ): Promise<{ readonly done: Promise<BatchResult> }> {
     const retrying = how.retrying === true;
     await this.staging?.supersede(all, (r) => externalActivityId(r.enrollmentId), signalOpt(this.signal));
     // A record read again exactly as it failed waits for its retry turn (retryDeadLetters), so
@@ -586,7 +612,8 @@ class Run {
     if (!(await executor.ready(records.map((r) => externalActivityId(r.enrollmentId)), opts))) {
       return { done: Promise.resolve({ complete: false, reason: 'an enrollment of this page is still in a work batch the queue workers have not finished' }) };
     }
-    const ledger = await state.ledger.getMany([...new Set(records.map((r) => externalActivityId(r.enrollmentId)))], opts);
+    // `how.ledger`: the single-record path read these rows already, under this run's lease.
+    const ledger = how.ledger ?? (await state.ledger.getMany([...new Set(records.map((r) => externalActivityId(r.enrollmentId)))], opts));
 
     // A record older than what was last written (a late duplicate, a stale dead letter) changes nothing.
     const current = records.filter((r) => {

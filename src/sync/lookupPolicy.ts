@@ -24,7 +24,7 @@ export interface LookupPolicy {
   ensureLedgerEpoch(options?: StateOperationOptions): Promise<string>;
 }
 
-export async function ledgerCoverage(store: ProviderDecisionStore, providerId: string, options: StateOperationOptions = {}): Promise<LedgerCoverage> {
+export async function ledgerCoverage(store: Pick<ProviderDecisionStore, 'get' | 'ledgerEpoch'>, providerId: string, options: StateOperationOptions = {}): Promise<LedgerCoverage> {
   const [decision, epoch] = await Promise.all([store.get(providerId, options), store.ledgerEpoch(options)]);
   if (decision === undefined) return { kind: 'unproven', reason: 'no one recorded that this provider was new (`viva-sync provider register` or `viva-sync provider mark-new`)' };
   if (decision.providerId !== providerId) return { kind: 'unproven', reason: 'the recorded decision names another provider' };
@@ -36,9 +36,23 @@ export async function ledgerCoverage(store: ProviderDecisionStore, providerId: s
 /** The engine's policy over the decision store; says in the log when the answer changes. */
 export function lookupPolicyOf(store: ProviderDecisionStore, logger: Logger = silentLogger): LookupPolicy {
   let last: string | undefined;
+  // A run asks for the epoch and the coverage together (Run.loadState): one read in flight serves both.
+  let inFlight: { readonly signal: AbortSignal | undefined; readonly read: Promise<string | undefined> } | undefined;
+  const ledgerEpoch = (options: StateOperationOptions = {}): Promise<string | undefined> => {
+    if (inFlight !== undefined && inFlight.signal === options.abortSignal) return inFlight.read;
+    const read = store.ledgerEpoch(options);
+    const mine = { signal: options.abortSignal, read };
+    inFlight = mine;
+    const forget = (): void => {
+      if (inFlight === mine) inFlight = undefined;
+    };
+    read.then(forget, forget);
+    return read;
+  };
+  const decisions = { get: (providerId: string, options?: StateOperationOptions) => store.get(providerId, options), ledgerEpoch };
   return {
     ledgerCoversProvider: async (providerId, options) => {
-      const coverage = await ledgerCoverage(store, providerId, options);
+      const coverage = await ledgerCoverage(decisions, providerId, options);
       const said =
         coverage.kind === 'providerNew'
           ? `Creates skip the lookup by external id: provider ${providerId} was recorded new (${coverage.decision.decidedBy}, ${coverage.decision.decidedAt}) for this ledger`
@@ -47,7 +61,7 @@ export function lookupPolicyOf(store: ProviderDecisionStore, logger: Logger = si
       last = said;
       return coverage.kind === 'providerNew';
     },
-    ledgerEpoch: (options) => store.ledgerEpoch(options),
+    ledgerEpoch,
     ensureLedgerEpoch: (options) => store.ensureLedgerEpoch(options),
   };
 }

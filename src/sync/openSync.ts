@@ -24,6 +24,7 @@ import { catalogHookFor } from './catalog/openCatalog.js';
 import { QueueExecutor } from './queue/queueExecutor.js';
 import { discardStagedDeletes, type DiscardResult } from './stagedDeletes.js';
 import { warmUpReads } from './warmUpReads.js';
+import { warmFetch } from '../graph/warmFetch.js';
 import type { RunSummary } from './types.js';
 
 export interface OpenSyncOptions {
@@ -133,6 +134,7 @@ export async function openSync(config: Config, options: OpenSyncOptions): Promis
         graphCredential.getToken(graphScope(config.graph.baseUrl), warmOptions.abortSignal !== undefined ? { abortSignal: warmOptions.abortSignal } : {}),
         // Reads that open the storage connections (and, with an identity, its token) and run the single-record path's store code once.
         warmUpReads({ state, stagedDeletes, lookups }, warmOptions.abortSignal !== undefined ? { abortSignal: warmOptions.abortSignal } : {}),
+        warmFetch(),
       ]);
     },
     stagedDeletes,

@@ -1,8 +1,9 @@
 import type { VivaGateway } from '../graph/gateway.js';
-import type { Course } from '../mapping/enrollment.js';
-import { learnerKey, type LearnerRef } from '../mapping/learnerRef.js';
+import { isWithdrawal, type Course, type EnrollmentRecord } from '../mapping/enrollment.js';
+import { learnerKey, type LearnerMatch, type LearnerRef } from '../mapping/learnerRef.js';
+import { toActivityDraft } from '../mapping/toActivity.js';
 import { contentFingerprint, toContentBody } from '../mapping/toContent.js';
-import type { ContentStore, LearnerCache } from '../state/types.js';
+import type { ContentStore, LearnerCache, LearnerCacheEntry } from '../state/types.js';
 
 const FOUND_TTL_MS = 7 * 24 * 3600_000;
 // A missing user is often created a little later (new hire): ask again soon.
@@ -30,7 +31,7 @@ export class ContentResolver {
 
   /** Loads what the state knows of these courses in one batched read. */
   async prefetch(courseIds: readonly string[], options?: ResolveOptions): Promise<void> {
-    const missing = [...new Set(courseIds)].filter((id) => !this.known.has(id));
+    const missing = [...new Set(courseIds)].filter((id) => !this.known.has(id) && !this.absent.has(id));
     if (missing.length === 0) return;
     const entries = await this.store.getMany(missing, options);
     for (const [id, entry] of entries) this.known.set(id, { vivaId: entry.vivaId, fingerprint: entry.fingerprint, catalog: entry.origin === 'catalog' });
@@ -66,6 +67,8 @@ export class ContentResolver {
 /** Entra object ids for learner references, cached in the state with an expiry. */
 export class LearnerResolver {
   private readonly inFlight = new Map<string, Promise<string | undefined>>();
+  /** Cache rows read ahead (`prefetch`), each used by the first lookup of its learner. */
+  private readonly readAhead = new Map<string, Promise<LearnerCacheEntry | undefined>>();
 
   constructor(
     private readonly gateway: VivaGateway,
@@ -84,8 +87,22 @@ export class LearnerResolver {
     return pending;
   }
 
+  /** Starts reading these learners' cache rows (the state only, never Graph); their first resolve uses them. */
+  prefetch(refs: readonly LearnerRef[], options?: ResolveOptions): void {
+    for (const ref of refs) {
+      const key = learnerKey(ref);
+      if (ref.match === 'id' || this.readAhead.has(key) || this.inFlight.has(key)) continue;
+      const read = this.cache.get(key, FOUND_TTL_MS, options);
+      // A failed read is reported by the lookup that uses it, if any.
+      read.catch(() => undefined);
+      this.readAhead.set(key, read);
+    }
+  }
+
   private async lookup(ref: LearnerRef, key: string, options?: ResolveOptions): Promise<string | undefined> {
-    const cached = await this.cache.get(key, FOUND_TTL_MS, options);
+    const ahead = this.readAhead.get(key);
+    this.readAhead.delete(key);
+    const cached = await (ahead ?? this.cache.get(key, FOUND_TTL_MS, options));
     if (cached?.kind === 'found') return cached.objectId;
     if (cached?.kind === 'notFound' && Date.now() - Date.parse(cached.resolvedAt) < NOT_FOUND_TTL_MS) return undefined;
     const objectId = await this.gateway.findUser(ref, options);
@@ -93,4 +110,23 @@ export class LearnerResolver {
     await this.cache.put(key, objectId === undefined ? { kind: 'notFound', resolvedAt } : { kind: 'found', objectId, resolvedAt }, options);
     return objectId;
   }
+}
+
+/**
+ * The single-record path: reads the content and learner cache rows its records will need, with
+ * the run's starting state instead of after planning. Storage reads only: a record that turns
+ * out unchanged costs no Graph request.
+ */
+export async function readReferencesAhead(
+  records: readonly EnrollmentRecord[],
+  resolvers: { readonly contents: ContentResolver; readonly learners: LearnerResolver; readonly learnerMatch: LearnerMatch },
+  options?: ResolveOptions,
+): Promise<void> {
+  const drafts = records.flatMap((record) => {
+    if (isWithdrawal(record)) return [];
+    const mapped = toActivityDraft(record, resolvers.learnerMatch);
+    return mapped.ok ? [mapped.draft] : [];
+  });
+  resolvers.learners.prefetch(drafts.flatMap((d) => (d.assigner === undefined ? [d.learner] : [d.learner, d.assigner])), options);
+  await resolvers.contents.prefetch(drafts.map((d) => d.course.id), options);
 }

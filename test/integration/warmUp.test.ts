@@ -1,7 +1,8 @@
 import { TableServiceClient } from '@azure/data-tables';
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import type { LogFields } from '../../src/sync/logger.js';
+import { silentLogger, type LogFields } from '../../src/sync/logger.js';
 import { warmUpEndpoints } from '../../src/webhook/warmUp.js';
+import { recordStorageRequests } from '../support/storageRequests.js';
 import { SyncHarness } from '../support/syncHarness.js';
 
 let harness: SyncHarness | undefined;
@@ -34,6 +35,23 @@ describe('start-up warm-up for the first webhook', () => {
     expect(tables).toContain(`${prefix}WebhookIds`);
     expect(h.standIn.requests()).toEqual([]);
     expect(lines).toContain('Warmed up for the first webhook');
+  });
+
+  it("reads each store the first webhook reads before Graph (its code and connections then warm), and writes nothing", async () => {
+    harness = await SyncHarness.create();
+    const h = harness;
+    h.writeExport([]);
+    const recorder = recordStorageRequests(h.env.SYNC_TABLE_PREFIX ?? '');
+    try {
+      expect(await warmUpEndpoints({ logger: silentLogger, env: h.env, cwd: h.dir })).toBe(true);
+    } finally {
+      recorder.stop();
+    }
+    // Reads only: no lease taken, no run recorded, no row written (table creation is not a row).
+    expect(recorder.requests.filter((r) => r.method !== 'GET')).toEqual([]);
+    const tablesRead = new Set(recorder.requests.map((r) => /^[A-Za-z]+/.exec(r.path)?.[0]));
+    for (const table of ['Cursor', 'Lease', 'Ledger', 'DeadLetters', 'StagedDeletes', 'Contents', 'Learners']) expect(tablesRead).toContain(table);
+    expect(h.standIn.requests()).toEqual([]);
   });
 
   it('never throws: incomplete settings are a log line, and the first request reports them', async () => {
