@@ -64,10 +64,9 @@ const LATENCY_WEIGHT = 0.1;
  * is in force, because Graph throttles per app and tenant, not per request.
  *
  * The rate adapts (AIMD). With no ceiling configured it runs free until the first 429, and
- * then starts from half of what it sent in the last second. At each later 429 it drops 10%,
- * but only when it was really sending near its rate in its last second of sending, pauses not
- * counted (a 429 that arrives while the client is mostly idle is the service's hiccup, not its
- * limit); without 429s it climbs 2% a second. The
+ * then starts from half of what it sent in the last second. At each later 429 it drops 10%, but
+ * only when it was really sending near its rate (a 429 that arrives while the client is mostly
+ * idle is the service's hiccup, not its limit); without 429s it climbs 2% a second. The
  * bucket keeps up to a second of tokens, so the time spent waiting out a Retry-After is made
  * up by a burst afterwards.
  */
@@ -93,8 +92,6 @@ export class RequestScheduler {
   private lastRateWait = -Infinity;
   /** Start times of recent requests (a bounded tail). */
   private readonly sent: number[] = [];
-  /** Recent pauses (Retry-After), oldest first: the sending rate is judged on time not spent paused. */
-  private readonly pauses: { from: number; until: number }[] = [];
   private readonly onThrottleReaction: ((state: SchedulerSnapshot) => void) | undefined;
   /** Set once a shared rate was adopted: from then on the shared budget raises the rate, not this scheduler. */
   private governed = false;
@@ -126,13 +123,7 @@ export class RequestScheduler {
 
   /** No request starts before `until` (epoch ms). */
   pauseUntil(until: number): void {
-    if (until <= this.pausedUntil) return;
-    const now = this.now();
-    const last = this.pauses.at(-1);
-    if (last !== undefined && this.pausedUntil > now) last.until = until;
-    else this.pauses.push({ from: now, until });
-    if (this.pauses.length > 64) this.pauses.splice(0, this.pauses.length - 32);
-    this.pausedUntil = until;
+    this.pausedUntil = Math.max(this.pausedUntil, until);
   }
 
   /** The service refused a request for load (429, 503): slow everything down. */
@@ -145,8 +136,7 @@ export class RequestScheduler {
       return;
     }
     this.lastReaction = now;
-    // The last second of sending, not counting the pauses: a client held by Retry-After is not idle.
-    const sentLastSecond = this.sentSince(this.activeWindowStart(now, 1_000));
+    const sentLastSecond = this.sentSince(now - 1_000);
     if (!Number.isFinite(this.rate)) {
       if (sentLastSecond >= 5) this.rate = Math.min(this.maxRate, Math.max(1, sentLastSecond * FIRST_DECREASE_FACTOR));
     } else if (sentLastSecond >= this.rate * 0.5) {
@@ -247,23 +237,6 @@ export class RequestScheduler {
 
   private burstSeconds(): number {
     return this.governed ? SHARED_BURST_SECONDS : BURST_SECONDS;
-  }
-
-  /** Where the last `activeMs` of time not spent in a pause began, walking back from `now`. */
-  private activeWindowStart(now: number, activeMs: number): number {
-    let cursor = now;
-    let need = activeMs;
-    for (let i = this.pauses.length - 1; i >= 0; i -= 1) {
-      const pause = this.pauses[i];
-      if (pause === undefined) break;
-      const until = Math.min(pause.until, cursor);
-      if (until <= pause.from) continue;
-      const active = cursor - until;
-      if (active >= need) return cursor - need;
-      need -= active;
-      cursor = pause.from;
-    }
-    return cursor - need;
   }
 
   private sentSince(since: number): number {

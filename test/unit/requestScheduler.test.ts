@@ -56,24 +56,6 @@ describe('RequestScheduler', () => {
     expect(s.snapshot().requestsPerSecond).toBe(35);
   });
 
-  it('judges its sending rate on the time it was not held by a Retry-After', async () => {
-    const time = fakeTime();
-    const s = new RequestScheduler({ maxConcurrency: 8, maxRequestsPerSecond: 100, now: time.now, sleep: time.sleep });
-    // A second at 100 a second, then a 429 that holds every request for 3 seconds.
-    for (let i = 0; i < 100; i += 1) {
-      await s.run(async () => undefined);
-      await time.sleep(10);
-    }
-    s.onThrottled(3_000);
-    expect(s.snapshot().requestsPerSecond).toBe(90);
-    // Held 3 s, then 20 requests and another 429 half a second later: with the half second before
-    // the pause (50 requests) it sent 70 in its last second of sending, so it was not idle.
-    for (let i = 0; i < 20; i += 1) await s.run(async () => undefined);
-    await time.sleep(500);
-    s.onThrottled(1_000);
-    expect(s.snapshot().requestsPerSecond).toBe(81);
-  });
-
   it('reacts once to a volley of 429s, and not at all to its rate when it was mostly idle', async () => {
     const time = fakeTime();
     const s = new RequestScheduler({ maxConcurrency: 16, maxRequestsPerSecond: 100, now: time.now, sleep: time.sleep });
