@@ -124,6 +124,8 @@ export interface SyncEnrollmentOptions {
   /** Hard stop; the soft budget is the runner's. */
   readonly timeoutMs?: number;
   readonly abortSignal?: AbortSignal;
+  /** The LMS's answer, asked already (the webhook asks it while it claims the id); otherwise asked here. */
+  readonly lookedUp?: Promise<CurrentRecord>;
 }
 
 /**
@@ -133,7 +135,7 @@ export interface SyncEnrollmentOptions {
 export async function syncEnrollment(ctx: SingleRecordContext, enrollmentId: string, options: SyncEnrollmentOptions = {}): Promise<SingleRecordResult> {
   const hardStop = AbortSignal.timeout(options.timeoutMs ?? WEBHOOK_HARD_TIMEOUT_MS);
   const signal = options.abortSignal === undefined ? hardStop : AbortSignal.any([options.abortSignal, hardStop]);
-  const current = await currentRecord(ctx.runner.adapter, enrollmentId, options.record, { abortSignal: signal, logger: ctx.logger });
+  const current = await (options.lookedUp ?? currentRecord(ctx.runner.adapter, enrollmentId, options.record, { abortSignal: signal, logger: ctx.logger }));
   switch (current.kind) {
     case 'unknown':
       return { kind: 'rejected', enrollmentId, reason: `the LMS does not know enrollment ${JSON.stringify(enrollmentId)}` };

@@ -17,7 +17,7 @@ import type { HeaderSource } from './signature.js';
 import { createSharedRateStore } from '../state/sharedRateStore.js';
 import type { Logger } from '../sync/logger.js';
 import { readResyncStatus, requestFullResync, resyncInline } from '../sync/resync.js';
-import { redactingLogger, syncEnrollment, withSyncServices, type SyncEnrollmentOptions, type SyncServices } from '../sync/singleRecord.js';
+import { currentRecord, redactingLogger, syncEnrollment, withSyncServices, type SyncEnrollmentOptions, type SyncServices } from '../sync/singleRecord.js';
 import { redactorFor } from '../sync/redaction.js';
 import { handleWebhook, MAX_WEBHOOK_BODY_BYTES } from './handler.js';
 import { json, methodNotAllowed, problem, tooLarge, toHttpLike, type FetchLikeRequest, type HttpLikeRequest, type HttpResult } from './http.js';
@@ -95,10 +95,12 @@ export async function webhookEndpoint(request: FetchLikeRequest, endpointOptions
       verifier,
       logger,
       webhookIds: { claim: (id) => inServices((services) => services.http.webhookIds.claim(id, options.webhookClaimTtlMs !== undefined ? { processingTtlMs: options.webhookClaimTtlMs } : {})) },
-      sync: (notice) =>
+      lookUp: (notice) => inServices(async (services) => currentRecord((await services.runner('webhook')).adapter, notice.enrollmentId, notice.record, { logger })),
+      sync: (notice, lookedUp) =>
         inServices(async (services) =>
           syncEnrollment({ runner: await services.runner('webhook'), pending: services.http.pending, logger }, notice.enrollmentId, {
             ...(notice.record !== undefined ? { record: notice.record } : {}),
+            ...(lookedUp !== undefined ? { lookedUp } : {}),
             trigger: 'webhook',
             ...options.webhook,
           }),

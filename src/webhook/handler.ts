@@ -5,7 +5,7 @@
  */
 import type { ClaimResult } from '../state/webhookIdStore.js';
 import type { Logger } from '../sync/logger.js';
-import type { SingleRecordResult } from '../sync/singleRecord.js';
+import type { CurrentRecord, SingleRecordResult } from '../sync/singleRecord.js';
 import { bodyText, json, methodNotAllowed, problem, tooLarge, type HttpLikeRequest, type HttpResult } from './http.js';
 import { parseWebhookPayload, type WebhookNotice } from './payload.js';
 import type { SignatureVerifier } from './signature.js';
@@ -17,7 +17,14 @@ export interface WebhookDeps {
   /** Undefined when WEBHOOK_SECRET is not set: every delivery is refused (503). */
   readonly verifier: SignatureVerifier | undefined;
   readonly webhookIds: { claim(webhookId: string): Promise<ClaimResult> };
-  readonly sync: (notice: WebhookNotice) => Promise<SingleRecordResult>;
+  /** `lookedUp`: the LMS's answer for the enrollment, when `lookUp` asked it (while the id was claimed). */
+  readonly sync: (notice: WebhookNotice, lookedUp?: Promise<CurrentRecord>) => Promise<SingleRecordResult>;
+  /**
+   * Asks the LMS for the enrollment's current record. Called once the signature and the payload
+   * are verified, alongside the webhook-id claim rather than after it: a read, so a delivery the
+   * claim refuses has changed nothing (it has cost one LMS read).
+   */
+  readonly lookUp?: (notice: WebhookNotice) => Promise<CurrentRecord>;
   readonly logger: Logger;
 }
 
@@ -44,6 +51,9 @@ export async function handleWebhook(request: HttpLikeRequest, deps: WebhookDeps)
     return problem(400, 'badRequest', payload.reason);
   }
 
+  const lookedUp = deps.lookUp?.(payload.notice);
+  // Not awaited when the claim refuses the delivery (or fails): its failure is the sync's to report.
+  lookedUp?.catch(() => undefined);
   const claim = await deps.webhookIds.claim(webhookId);
   if (!claim.claimed && claim.inProgress !== undefined) {
     // Another delivery of this id is being processed; if its instance died, the claim expires and a retry processes it.
@@ -61,7 +71,7 @@ export async function handleWebhook(request: HttpLikeRequest, deps: WebhookDeps)
   // other than 200/202 gives the id back at once, so the retry is processed too.
   let result: SingleRecordResult;
   try {
-    result = await deps.sync(payload.notice);
+    result = await deps.sync(payload.notice, lookedUp);
   } catch (err) {
     await claim.release().catch(() => undefined);
     deps.logger.error('Webhook failed', { webhookId, enrollmentId: payload.notice.enrollmentId, reason: err instanceof Error ? err.message : String(err) });

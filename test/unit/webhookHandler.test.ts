@@ -10,6 +10,7 @@ import { toHttpLike, type HttpResult } from '../../src/webhook/http.js';
 import type { WebhookNotice } from '../../src/webhook/payload.js';
 import { handleResync, MAX_RESYNC_BODY_BYTES, type ResyncDeps } from '../../src/webhook/resyncHttp.js';
 import { SignatureVerifier, signWebhook } from '../../src/webhook/signature.js';
+import { anEnrollment } from '../support/builders.js';
 
 const SECRET = `whsec_${randomBytes(32).toString('base64')}`;
 const URL_ = 'http://localhost:7071/api/lms/webhook';
@@ -82,6 +83,52 @@ describe('handleWebhook', () => {
     const again = await call(signedRequest(body, { id: 'msg_r', at: new Date(Date.now() + 1000) }), f.deps);
     expect(again).toEqual({ status: 200, jsonBody: { status: 'duplicate', duplicate: true, webhookId: 'msg_r', firstSeenAt: '2026-11-01T00:00:00.000Z' } });
     expect(f.deps.sync).toHaveBeenCalledTimes(1);
+  });
+
+  it('asks the LMS while it claims the id (not after), and syncs with that answer; a replay asks again but syncs nothing', async () => {
+    const f = fakes();
+    const events: string[] = [];
+    let answerClaim: () => void = () => undefined;
+    const claimed = new Promise<void>((resolve) => (answerClaim = resolve));
+    const fromLms = { kind: 'record' as const, from: 'lms' as const, record: anEnrollment({ enrollmentId: 'e-1' }) };
+    const lookedUp: unknown[] = [];
+    const deps: WebhookDeps = {
+      ...f.deps,
+      webhookIds: {
+        claim: async (id) => {
+          events.push('claim asked');
+          await claimed;
+          events.push('claim answered');
+          return f.deps.webhookIds.claim(id);
+        },
+      },
+      lookUp: async (notice) => {
+        events.push(`LMS asked for ${notice.enrollmentId}`);
+        return fromLms;
+      },
+      sync: async (notice, early) => {
+        lookedUp.push(await early);
+        return f.deps.sync(notice);
+      },
+    };
+    const answered = call(signedRequest('{"enrollmentId":"e-1"}', { id: 'msg_la' }), deps);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(events).toEqual(['LMS asked for e-1', 'claim asked']);
+    answerClaim();
+    expect((await answered).status).toBe(200);
+    expect(lookedUp).toEqual([fromLms]);
+    const replay = await call(signedRequest('{"enrollmentId":"e-1"}', { id: 'msg_la' }), deps);
+    expect(replay.jsonBody).toMatchObject({ status: 'duplicate' });
+    expect(lookedUp).toHaveLength(1);
+  });
+
+  it('asks the LMS nothing for a delivery whose signature or payload is refused', async () => {
+    const f = fakes();
+    const lookUp = vi.fn(async () => ({ kind: 'unknown' as const }));
+    const deps: WebhookDeps = { ...f.deps, lookUp };
+    expect((await call(signedRequest('{"enrollmentId":"e-1"}', { secret: `whsec_${randomBytes(32).toString('base64')}` }), deps)).status).toBe(401);
+    expect((await call(signedRequest('{"course":"c"}'), deps)).status).toBe(400);
+    expect(lookUp).not.toHaveBeenCalled();
   });
 
   it('answers 202 when the work was queued', async () => {
