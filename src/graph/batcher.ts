@@ -45,6 +45,11 @@ export class GraphBatcher {
     private readonly maxSize: number,
     /** Envelopes time out like single requests (GRAPH_REQUEST_TIMEOUT_SECONDS). */
     private readonly timeouts?: RequestTimeouts,
+    /**
+     * Sends a request on its own: a lone request gains nothing from an envelope and costs one
+     * more HTTP request (under a rate limit, requests come one token at a time, so most would).
+     */
+    private readonly sendAlone?: (step: BatchStep) => Promise<unknown>,
   ) {}
 
   send(step: BatchStep, operation: string): Promise<unknown> {
@@ -63,7 +68,9 @@ export class GraphBatcher {
     this.scheduled = false;
     while (this.queue.length > 0) {
       const steps = this.queue.splice(0, this.maxSize);
-      void this.post(steps);
+      const [only] = steps;
+      if (steps.length === 1 && only !== undefined && this.sendAlone !== undefined) this.sendAlone(only).then(only.resolve, only.reject);
+      else void this.post(steps);
     }
   }
 

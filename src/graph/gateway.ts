@@ -77,7 +77,8 @@ export class GraphVivaGateway implements VivaGateway {
     this.traffic = options.scheduler.withDeadline(options.deadline);
     const batchSize = Math.min(options.batchSize ?? 0, MAX_BATCH_SIZE);
     this.timeouts = new RequestTimeouts(options.requestTimeoutMs ?? 30_000);
-    this.batcher = batchSize > 1 ? new GraphBatcher(options.client, options.apiVersion, batchSize, this.timeouts) : undefined;
+    this.batcher =
+      batchSize > 1 ? new GraphBatcher(options.client, options.apiVersion, batchSize, this.timeouts, (step) => this.sendPlain(step.method, step.url, step.body, undefined, step.headers)) : undefined;
   }
 
   get stats(): GatewayStats {
@@ -216,6 +217,11 @@ export class GraphVivaGateway implements VivaGateway {
     if (this.batcher !== undefined) {
       return (await this.batcher.send({ method, url: path, ...(body !== undefined ? { body } : {}), ...(headers !== undefined ? { headers } : {}) }, operation)) as T;
     }
+    return this.sendPlain<T>(method, path, body, signal, headers);
+  }
+
+  /** One request on its own (no envelope). */
+  private async sendPlain<T>(method: Method, path: string, body: unknown, signal: AbortSignal | undefined, headers?: Readonly<Record<string, string>>): Promise<T> {
     let request = this.options.client.api(path).version(this.options.apiVersion).option('signal', this.timeouts.signal(signal));
     for (const [name, value] of Object.entries(headers ?? {})) request = request.header(name, value);
     switch (method) {

@@ -81,6 +81,18 @@ describe('at Graph\'s limits', () => {
     expectExact(harness, records);
   });
 
+  it('sends a request that would be alone in its envelope as a plain request', async () => {
+    harness = await SyncHarness.create();
+    const records = exportOf(1);
+    harness.writeExport(records);
+    expect(await syncUntilDone(harness, { GRAPH_BATCH_SIZE: '20' })).toBe(1);
+    // The create follows its lookup, and nothing else is in flight then.
+    const creates = harness.standIn.requests().filter((r) => r.method === 'POST' && r.path.endsWith('/learningCourseActivities'));
+    expect(creates).toHaveLength(1);
+    expect(creates[0]?.batched).toBe(false);
+    expectExact(harness, records);
+  });
+
   it('batches requests into $batch envelopes, retrying a throttled item alone', async () => {
     harness = await SyncHarness.create({ faults: { seed: 11, throttleRate: 0.08, retryAfterSeconds: 1, retryAfterStyle: 'header' } });
     const records = exportOf(50);
